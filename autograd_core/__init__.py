@@ -1,0 +1,70 @@
+"""autograd-core: a scalar reverse-mode automatic differentiation engine you can read.
+
+>>> from autograd_core import Value
+>>> x = Value(2.0, label="x")
+>>> y = (x * x).tanh()
+>>> y.backward()
+>>> round(x.grad, 6)   # d tanh(x*x)/dx = 2x (1 - tanh(x*x)**2)
+0.005364
+"""
+
+from .value import Value, to_float  # noqa: I001  (Value first: ops install onto it)
+from .primitives import (
+    DivisionByZero,
+    DomainError,
+    Op,
+    local_derivatives,
+    primitive,
+    registered_ops,
+)
+from .ops import (
+    absolute,
+    cos,
+    dot,
+    exp,
+    log,
+    power,
+    relu,
+    sigmoid,
+    sin,
+    sqrt,
+    sum_of,
+    tanh,
+)
+from .graph import backward, gradients, topological_order, zero_grad
+from .mode import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DivisionByZero",
+    "DomainError",
+    "Op",
+    "Value",
+    "__version__",
+    "absolute",
+    "backward",
+    "cos",
+    "detect_anomaly",
+    "dot",
+    "enable_grad",
+    "exp",
+    "gradients",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "local_derivatives",
+    "log",
+    "no_grad",
+    "power",
+    "primitive",
+    "registered_ops",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sqrt",
+    "sum_of",
+    "tanh",
+    "to_float",
+    "topological_order",
+    "zero_grad",
+]

@@ -1,0 +1,232 @@
+"""The op table: every built-in primitive, its forward value and its local derivatives.
+
+One entry per op, grouped by family. A derivative rule takes the inputs and the output,
+``(x, out)`` or ``(a, b, out)``, and is plain arithmetic, so it runs on floats in the fast
+backward pass and on Values under ``create_graph=True`` (second derivatives come for free).
+A float in place of a rule is a constant derivative. ``check`` returns the error for inputs
+outside the op's domain. To add ``sinh``, add one entry here::
+
+    sinh = primitive("sinh", math.sinh, lambda x, out: cosh(x), method=True, check=...)
+
+Conventions at kinks: ``relu'(0) = 0`` and ``abs'(0) = 0`` (as PyTorch). Results follow IEEE
+arithmetic: NaN and infinities pass through, ``exp(1000)`` is ``inf``; only true domain errors
+(``log(0)``, ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, ``(-8) ** (1/3)``) raise.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from .primitives import DivisionByZero, DomainError, Op, install, primitive, record
+from .value import Value, lift, to_float
+
+inf = math.inf
+nan = math.nan
+
+
+# --------------------------------------------------------------------------- float helpers
+def _num(x: Any) -> float:
+    """The number behind a float or a Value (for branches inside rules)."""
+    return x.data if isinstance(x, Value) else x
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return inf
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = _exp(x)  # x < 0 here, or NaN, which falls through to NaN
+    return e / (1.0 + e)
+
+
+def _periodic(fn: Any) -> Any:
+    # math.sin(inf) raises; IEEE says NaN.
+    return lambda x: fn(x) if x - x == 0 else nan
+
+
+def _pow(a: float, b: float) -> float:
+    try:
+        result = a**b
+    except OverflowError:
+        return -inf if a < 0 and b % 2 == 1 else inf
+    except ZeroDivisionError:  # only from a derivative rule at a = 0: the slope is infinite
+        return inf
+    return result
+
+
+def _power(a: Any, b: Any) -> Any:
+    """``a ** b`` for floats (overflow to inf) or Values (a recorded node)."""
+    if isinstance(a, Value) or isinstance(b, Value):
+        return a**b
+    return _pow(a, b)
+
+
+# --------------------------------------------------------------------------- domain checks
+def _check_div(a: float, b: float) -> Exception | None:
+    if b == 0:
+        return DivisionByZero(f"division by zero in {a!r} / {b!r}: the divisor is 0")
+    return None
+
+
+def _check_pow(a: float, b: float) -> Exception | None:
+    if a == 0 and b < 0:
+        return DivisionByZero(
+            f"0.0 ** {b!r}: zero to a negative power divides by zero; keep the base nonzero"
+        )
+    if a < 0 and math.isfinite(b) and not float(b).is_integer():
+        return DomainError(
+            f"({a!r}) ** {b!r}: a negative base to a non-integer power has no real value; "
+            "use a positive base or an integer exponent"
+        )
+    return None
+
+
+def _check_log(x: float) -> Exception | None:
+    if x <= 0:
+        return DomainError(f"log(x) needs x > 0, got x = {x!r}")
+    return None
+
+
+def _check_sqrt(x: float) -> Exception | None:
+    if x < 0:
+        return DomainError(f"sqrt(x) needs x >= 0, got x = {x!r}")
+    return None
+
+
+# --------------------------------------------------------------------------- arithmetic
+add = install(primitive("+", operator.add, 1.0, 1.0, doc="a + b"), dunder="add")
+sub = install(primitive("-", operator.sub, 1.0, -1.0, doc="a - b"), dunder="sub")
+mul = install(
+    primitive("*", operator.mul, lambda a, b, out: b, lambda a, b, out: a, doc="a * b"),
+    dunder="mul",
+)
+div = install(
+    primitive(
+        "/", operator.truediv,
+        lambda a, b, out: 1 / b,
+        lambda a, b, out: -out / b,
+        check=_check_div, doc="a / b",
+    ),
+    dunder="truediv",
+)
+
+
+def _dpow_base(a: Any, b: Any, out: Any) -> Any:
+    if _num(a) == 0:  # 0 ** b: flat for b = 0 or b > 1, slope 1 for b = 1, vertical below
+        nb = _num(b)
+        return 0.0 if nb == 0 or nb > 1 else (1.0 if nb == 1 else inf)
+    return b * _power(a, b - 1)
+
+
+def _dpow_exponent(a: Any, b: Any, out: Any) -> Any:
+    na = _num(a)
+    if na > 0:
+        return out * log(a)
+    return 0.0 if na == 0 and _num(b) > 0 else nan  # as PyTorch: no real log for a <= 0
+
+
+power = primitive("**", _pow, _dpow_base, _dpow_exponent, check=_check_pow, doc="a ** b")
+neg = install(primitive("neg", operator.neg, -1.0, doc="-x"), dunder="neg")
+
+
+@lru_cache(maxsize=256)
+def power_by(k: float) -> Op:
+    """The op ``x ** k`` for a constant ``k`` (one node, one parent, as micrograd's ``**2``)."""
+
+    def check(x: float) -> Exception | None:
+        return _check_pow(x, k)
+
+    def rule(x: Any, out: Any) -> Any:
+        return _dpow_base(x, k, out)
+
+    return Op(f"**{k:g}", lambda x: _pow(x, k), (rule,), arity=1, check=check, doc=f"x ** {k:g}")
+
+
+# --------------------------------------------------------------------------- unary functions
+exp = primitive("exp", _exp, lambda x, out: out, method=True, doc="e ** x (inf past ~709.78)")
+log = primitive("log", math.log, lambda x, out: 1 / x, check=_check_log, method=True,
+                doc="Natural logarithm, x > 0.")
+sqrt = primitive("sqrt", math.sqrt, lambda x, out: 0.5 / out if out > 0 else inf,
+                 check=_check_sqrt, method=True, doc="Square root, x >= 0 (slope inf at 0).")
+tanh = primitive("tanh", math.tanh, lambda x, out: 1 - out * out, method=True,
+                 doc="Hyperbolic tangent.")
+sigmoid = primitive("sigmoid", _sigmoid, lambda x, out: out * (1 - out), method=True,
+                    doc="1 / (1 + e**-x), stable for large |x|.")
+relu = primitive("relu", lambda x: 0.0 if x <= 0 else x,
+                 lambda x, out: 1.0 if x > 0 else 0.0, method=True,
+                 doc="max(0, x); its derivative at 0 is taken as 0.")
+sin = primitive("sin", _periodic(math.sin), lambda x, out: cos(x), method=True, doc="Sine.")
+cos = primitive("cos", _periodic(math.cos), lambda x, out: -sin(x), method=True, doc="Cosine.")
+absolute = install(
+    primitive("abs", abs, lambda x, out: 1.0 if x > 0 else (-1.0 if x < 0 else 0.0),
+              doc="|x|; its derivative at 0 is taken as 0."),
+    dunder="abs",
+)
+
+
+# --------------------------------------------------------------------------- n-ary
+def _dot_forward(d: list[float]) -> float:
+    n = len(d) // 2
+    return sum(map(operator.mul, d[:n], d[n : 2 * n]), d[2 * n] if len(d) % 2 else 0.0)
+
+
+def _dot_rule(d: list[Any], out: Any) -> list[Any]:
+    n = len(d) // 2
+    return d[n : 2 * n] + d[:n] + ([1.0] if len(d) % 2 else [])
+
+
+_dot = primitive("dot", _dot_forward, _dot_rule, variadic=True,
+                 doc="w . x (+ b): parents are w..., x..., then b if given.")
+_sum = primitive("sum", sum, lambda d, out: [1.0] * len(d), variadic=True,
+                 doc="Left-to-right sum of any number of inputs.")
+
+
+def dot(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Value:
+    """``bias + w0*x0 + w1*x1 + ...`` as one node, summed in that order (a neuron's pre-activation).
+
+    >>> from autograd_core import Value, dot
+    >>> w = [Value(1.0), Value(2.0)]
+    >>> dot(w, [3.0, 4.0], bias=0.5).data
+    11.5
+    """
+    parents = [p if type(p) is Value else lift(p) for p in (*weights, *inputs)]
+    if len(parents) != 2 * len(weights):
+        raise ValueError(
+            f"dot needs as many weights as inputs, got {len(weights)} weights and "
+            f"{len(parents) - len(weights)} inputs"
+        )
+    if bias is not None:
+        parents.append(lift(bias))
+    return record(_dot, _dot_forward([p.data for p in parents]), tuple(parents))
+
+
+def sum_of(values: Sequence[Any]) -> Value:
+    """The sum of many values as one node (left to right), cheaper than a chain of ``+``."""
+    values = list(values)
+    if not values:
+        raise ValueError("sum_of needs at least one value")
+    return _sum(values)
+
+
+# --------------------------------------------------------------------------- the ** operator
+def _value_pow(self: Value, exponent: Any) -> Value:
+    if isinstance(exponent, Value):
+        return power(self, exponent)
+    return power_by(to_float(exponent, "exponent"))(self)
+
+
+def _value_rpow(self: Value, base: Any) -> Value:
+    return power(lift(base), self)
+
+
+Value.__pow__ = _value_pow  # type: ignore[method-assign]
+Value.__rpow__ = _value_rpow  # type: ignore[attr-defined]

@@ -1,0 +1,349 @@
+"""The machinery behind every op: ``Op`` objects, recording nodes, and exposing ops on ``Value``.
+
+An op is data: a name, a forward function on floats, and one local-derivative rule per input.
+A rule is written with ordinary arithmetic on its arguments ``(*inputs, out)``, so the same rule
+runs on floats for the fast backward pass and on ``Value``\\ s when ``create_graph=True`` asks
+for a differentiable gradient. Built-in ops (in :mod:`autograd_core.ops`) and users' own ops
+(made with :func:`primitive`) are the same kind of object and go down the same path.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import mode as _mode
+from .value import Value, lift, to_float
+
+Rule = Callable[..., Any] | float
+
+# How the backward loop applies an op's rules; see graph.backward.
+UNARY, BINARY, LINEAR_UNARY, LINEAR_BINARY, VARIADIC = range(5)
+
+_DEFAULT = _mode.DEFAULT
+_current = _mode.current
+_new = object.__new__
+
+
+class DomainError(ValueError):
+    """An op was applied outside its domain, e.g. ``log(-1)``. Names the op and the number."""
+
+
+class DivisionByZero(DomainError, ZeroDivisionError):
+    """Division by zero (``x / 0``, ``0 ** -1``): a ``ZeroDivisionError`` and a ``DomainError``."""
+
+
+class Op:
+    """A primitive operation: its forward function on floats and its local derivatives.
+
+    Calling an op on numbers gives a float; calling it on at least one ``Value`` records a node.
+
+    >>> from autograd_core import Value, primitive, sigmoid
+    >>> import math
+    >>> softplus = primitive("softplus_example", lambda x: math.log1p(math.exp(x)),
+    ...                      lambda x, out: sigmoid(x))
+    >>> y = softplus(Value(0.0)); y.backward(); y.parents[0].grad
+    0.5
+    """
+
+    __slots__ = ("name", "forward", "rules", "arity", "kind", "check", "doc", "__weakref__")
+
+    def __init__(
+        self,
+        name: str,
+        forward: Callable[..., float],
+        rules: Sequence[Rule],
+        *,
+        arity: int | None,
+        check: Callable[..., Exception | None] | None = None,
+        doc: str = "",
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"an op needs a non-empty str name, got {name!r}")
+        if not callable(forward):
+            raise TypeError(f"op {name!r}: forward must be callable, got {type(forward).__name__}")
+        rules = tuple(rules)
+        for rule in rules:
+            if not (callable(rule) or isinstance(rule, float)):
+                raise TypeError(
+                    f"op {name!r}: each derivative rule must be callable (or a float constant), "
+                    f"got {type(rule).__name__}"
+                )
+        if arity is None:
+            if len(rules) != 1:
+                raise ValueError(
+                    f"variadic op {name!r} takes one rule: (inputs, out) -> derivatives"
+                )
+            kind = VARIADIC
+        elif arity in (1, 2):
+            if len(rules) != arity:
+                raise ValueError(
+                    f"op {name!r} has {arity} input(s) and needs as many derivative rules, "
+                    f"got {len(rules)}"
+                )
+            linear = all(isinstance(r, float) for r in rules)
+            if arity == 1:
+                kind = LINEAR_UNARY if linear else UNARY
+            else:
+                kind = LINEAR_BINARY if linear else BINARY
+        else:
+            raise ValueError(f"op {name!r}: arity must be 1, 2 or None (variadic), got {arity!r}")
+        self.name = name
+        self.forward = forward
+        self.rules = rules
+        self.arity = arity
+        self.kind = kind
+        self.check = check
+        self.doc = doc
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+    def in_domain(self, *inputs: float) -> bool:
+        """True when ``inputs`` are valid for this op (it would not raise a domain error)."""
+        return self.check is None or self.check(*inputs) is None
+
+    def __call__(self, *args: Any) -> Any:
+        if self.arity is None:
+            if len(args) != 1:
+                raise TypeError(f"{self.name}() takes one sequence of inputs")
+            args = tuple(args[0])
+        elif len(args) != self.arity:
+            raise TypeError(f"{self.name}() takes {self.arity} argument(s), got {len(args)}")
+        if any(isinstance(a, Value) for a in args):
+            return apply(self, tuple(lift(a) for a in args))
+        return self.evaluate([to_float(a, f"argument of {self.name}()") for a in args])
+
+    def evaluate(self, inputs: Sequence[float]) -> float:
+        """The forward value on floats, after the domain check."""
+        if self.check is not None:
+            err = self.check(*inputs)
+            if err is not None:
+                raise err
+        if self.arity is None:
+            return float(self.forward(list(inputs)))
+        return float(self.forward(*inputs))
+
+
+def apply(op: Op, parents: tuple[Value, ...]) -> Value:
+    """Compute ``op`` on the parents' numbers and record the result as a node."""
+    return record(op, op.evaluate([p.data for p in parents]), parents)
+
+
+def record(op: Op, data: float, parents: tuple[Value, ...]) -> Value:
+    """A new node holding ``data``, made by ``op`` from ``parents`` (a leaf under ``no_grad``)."""
+    mode = _current()
+    if not mode.grad_enabled:
+        return Value(data)
+    out = _new(Value)
+    out.data = data
+    out.grad = 0.0
+    out._op = op
+    if op.kind == VARIADIC:
+        out._a = parents
+        out._b = None
+    else:
+        out._a = parents[0]
+        out._b = parents[1] if len(parents) == 2 else None
+    out.label = ""
+    if mode.anomaly:
+        _anomaly_forward(out)
+    return out
+
+
+# --------------------------------------------------------------------------- anomaly mode
+_sites: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _user_site() -> str:
+    """``file:line`` of the innermost frame outside this package: where the user made a node."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(
+        os.path.abspath(frame.f_code.co_filename)
+    ).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def creation_site(node: Value) -> str | None:
+    """Where ``node`` was created, if it was created inside ``detect_anomaly()``."""
+    return _sites.get(node)
+
+
+def _describe_inputs(node: Value) -> str:
+    return ", ".join(f"{p.label or 'input'}={p.data!r}" for p in node.parents)
+
+
+def _anomaly_forward(out: Value) -> None:
+    site = _user_site()
+    _sites[out] = site
+    if not math.isfinite(out.data):
+        raise FloatingPointError(
+            f"op {out._op.name!r} produced {out.data!r} from inputs ({_describe_inputs(out)}), "
+            f"created at {site}"
+        )
+
+
+def anomaly_backward(node: Value, parent_index: int, contribution: Any) -> None:
+    """Raise if the gradient ``node`` sends to its parent is NaN or infinite (anomaly mode)."""
+    number = contribution.data if isinstance(contribution, Value) else contribution
+    if not math.isfinite(number):
+        site = creation_site(node) or "outside detect_anomaly()"
+        raise FloatingPointError(
+            f"backward of op {node._op.name!r} gave gradient {number!r} for its input "
+            f"#{parent_index} (inputs {_describe_inputs(node)}, upstream grad "
+            f"{_plain(node.grad)!r}), node created at {site}"
+        )
+
+
+def _plain(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+# --------------------------------------------------------------------------- local derivatives
+def local_derivatives(node: Value, symbolic: bool = False) -> tuple[Any, ...]:
+    """d node / d parent for each parent, in order.
+
+    Numbers by default; with ``symbolic=True`` the rules run on the ``Value`` nodes themselves,
+    so the derivatives are Values that can be differentiated again.
+    """
+    op = node._op
+    if op is None:
+        return ()
+    if symbolic:
+        inputs: Sequence[Any] = node.parents
+        out: Any = node
+    else:
+        inputs = [p.data for p in node.parents]
+        out = node.data
+    if op.kind == VARIADIC:
+        return tuple(op.rules[0](list(inputs), out))
+    return tuple(r if isinstance(r, float) else r(*inputs, out) for r in op.rules)
+
+
+# --------------------------------------------------------------------------- exposing ops
+def _binary_methods(op: Op) -> tuple[Callable[..., Value], Callable[..., Value]]:
+    """``Value.__op__`` and its reflected ``__rop__``, with the fast path inlined."""
+    forward = op.forward
+    check = op.check
+
+    def method(self: Value, other: Any) -> Value:
+        if type(other) is not Value:
+            other = lift(other)
+        a = self.data
+        b = other.data
+        if check is not None:
+            err = check(a, b)
+            if err is not None:
+                raise err
+        data = forward(a, b)
+        if _current() is _DEFAULT:
+            out = _new(Value)
+            out.data = data
+            out.grad = 0.0
+            out._op = op
+            out._a = self
+            out._b = other
+            out.label = ""
+            return out
+        return record(op, data, (self, other))
+
+    def reflected(self: Value, other: Any) -> Value:
+        return method(lift(other), self)
+
+    method.__name__ = reflected.__name__ = op.name
+    method.__doc__ = reflected.__doc__ = op.doc
+    return method, reflected
+
+
+def _unary_method(op: Op) -> Callable[[Value], Value]:
+    forward = op.forward
+    check = op.check
+
+    def method(self: Value) -> Value:
+        a = self.data
+        if check is not None:
+            err = check(a)
+            if err is not None:
+                raise err
+        data = forward(a)
+        if _current() is _DEFAULT:
+            out = _new(Value)
+            out.data = data
+            out.grad = 0.0
+            out._op = op
+            out._a = self
+            out._b = None
+            out.label = ""
+            return out
+        return record(op, data, (self,))
+
+    method.__name__ = op.name
+    method.__doc__ = op.doc
+    return method
+
+
+def install(op: Op, *, method: str | None = None, dunder: str | None = None) -> Op:
+    """Expose ``op`` on ``Value``: as a method (``x.tanh()``) and/or an operator (``__add__``)."""
+    if dunder is not None:
+        if op.arity == 2:
+            forward_method, reflected = _binary_methods(op)
+            setattr(Value, f"__{dunder}__", forward_method)
+            setattr(Value, f"__r{dunder}__", reflected)
+        else:
+            setattr(Value, f"__{dunder}__", _unary_method(op))
+    if method is not None:
+        if hasattr(Value, method) and getattr(getattr(Value, method), "__name__", None) != op.name:
+            raise ValueError(f"Value already has an attribute {method!r}; pick another method name")
+        setattr(Value, method, _unary_method(op) if op.arity == 1 else _binary_methods(op)[0])
+    return op
+
+
+_registry: dict[str, Op] = {}
+
+
+def primitive(
+    name: str,
+    forward: Callable[..., float],
+    *derivatives: Rule,
+    check: Callable[..., Exception | None] | None = None,
+    method: bool = False,
+    doc: str = "",
+    variadic: bool = False,
+) -> Op:
+    """Define a new op from its forward function and one local derivative per input.
+
+    Each derivative is a function of the inputs and the output, ``(x, out)`` for one input or
+    ``(a, b, out)`` for two, written with arithmetic and Value methods so it works on floats and
+    on Values (which makes second derivatives work). A float stands for a constant derivative.
+    ``check(*inputs)`` may return an exception for inputs outside the domain. The op then works
+    with ``backward``, ``create_graph``, ``no_grad``, drawing and ``gradcheck`` like a built-in.
+
+    >>> import math
+    >>> from autograd_core import Value, primitive
+    >>> cube = primitive("cube", lambda x: x ** 3, lambda x, out: 3 * x * x)
+    >>> x = Value(2.0); y = cube(x); y.backward(); (y.data, x.grad)
+    (8.0, 12.0)
+    """
+    if name in _registry:
+        raise ValueError(f"an op named {name!r} exists already; choose another name")
+    arity = None if variadic else len(derivatives)
+    op = Op(name, forward, derivatives, arity=arity, check=check, doc=doc or f"The {name} op.")
+    if method:
+        if arity != 1:
+            raise ValueError(f"method=True is for ops of one input; {name!r} has {arity}")
+        install(op, method=name)
+    _registry[name] = op
+    return op
+
+
+def registered_ops() -> dict[str, Op]:
+    """Every op made with :func:`primitive`, built-in and custom, by name."""
+    return dict(_registry)

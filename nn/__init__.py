@@ -1,0 +1,1 @@
+"""Neural networks on top of autograd_core (see the nn issue)."""

@@ -1,0 +1,1 @@
+"""Seeing computation graphs: DOT, SVG, text (see the viz issue)."""
