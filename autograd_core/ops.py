@@ -103,10 +103,13 @@ def _check_sqrt(x: float) -> Exception | None:
 
 
 # --------------------------------------------------------------------------- arithmetic
-add = install(primitive("+", operator.add, 1.0, 1.0, doc="a + b"), dunder="add")
-sub = install(primitive("-", operator.sub, 1.0, -1.0, doc="a - b"), dunder="sub")
+add = install(primitive("+", operator.add, 1.0, 1.0, doc="a + b", formulas=("1", "1")),
+              dunder="add")
+sub = install(primitive("-", operator.sub, 1.0, -1.0, doc="a - b", formulas=("1", "-1")),
+              dunder="sub")
 mul = install(
-    primitive("*", operator.mul, lambda a, b, out: b, lambda a, b, out: a, doc="a * b"),
+    primitive("*", operator.mul, lambda a, b, out: b, lambda a, b, out: a, doc="a * b",
+              formulas=("{b}", "{a}")),
     dunder="mul",
 )
 div = install(
@@ -114,7 +117,7 @@ div = install(
         "/", operator.truediv,
         lambda a, b, out: 1 / b,
         lambda a, b, out: -out / b,
-        check=_check_div, doc="a / b",
+        check=_check_div, doc="a / b", formulas=("1/{b}", "-{out}/{b}"),
     ),
     dunder="truediv",
 )
@@ -134,8 +137,9 @@ def _dpow_exponent(a: Any, b: Any, out: Any) -> Any:
     return 0.0 if na == 0 and _num(b) > 0 else nan  # as PyTorch: no real log for a <= 0
 
 
-power = primitive("**", _pow, _dpow_base, _dpow_exponent, check=_check_pow, doc="a ** b")
-neg = install(primitive("neg", operator.neg, -1.0, doc="-x"), dunder="neg")
+power = primitive("**", _pow, _dpow_base, _dpow_exponent, check=_check_pow, doc="a ** b",
+                  formulas=("{b} * {a}**({b} - 1)", "{out} * log({a})"))
+neg = install(primitive("neg", operator.neg, -1.0, doc="-x", formulas=("-1",)), dunder="neg")
 
 
 @lru_cache(maxsize=256)
@@ -148,27 +152,34 @@ def power_by(k: float) -> Op:
     def rule(x: Any, out: Any) -> Any:
         return _dpow_base(x, k, out)
 
-    return Op(f"**{k:g}", lambda x: _pow(x, k), (rule,), arity=1, check=check, doc=f"x ** {k:g}")
+    return Op(f"**{k:g}", lambda x: _pow(x, k), (rule,), arity=1, check=check,
+              doc=f"x ** {k:g}", formulas=(f"{k:g} * {{x}}**{k - 1:g}",))
 
 
 # --------------------------------------------------------------------------- unary functions
-exp = primitive("exp", _exp, lambda x, out: out, method=True, doc="e ** x (inf past ~709.78)")
+exp = primitive("exp", _exp, lambda x, out: out, method=True, doc="e ** x (inf past ~709.78)",
+                formulas=("{out}",))
 log = primitive("log", math.log, lambda x, out: 1 / x, check=_check_log, method=True,
-                doc="Natural logarithm, x > 0.")
+                doc="Natural logarithm, x > 0.", formulas=("1/{x}",))
 sqrt = primitive("sqrt", math.sqrt, lambda x, out: 0.5 / out if out > 0 else inf,
-                 check=_check_sqrt, method=True, doc="Square root, x >= 0 (slope inf at 0).")
+                 check=_check_sqrt, method=True, doc="Square root, x >= 0 (slope inf at 0).",
+                 formulas=("0.5/{out}",))
 tanh = primitive("tanh", math.tanh, lambda x, out: 1 - out * out, method=True,
-                 doc="Hyperbolic tangent.")
+                 doc="Hyperbolic tangent.", formulas=("(1 - {out}**2)",))
 sigmoid = primitive("sigmoid", _sigmoid, lambda x, out: out * (1 - out), method=True,
-                    doc="1 / (1 + e**-x), stable for large |x|.")
+                    doc="1 / (1 + e**-x), stable for large |x|.",
+                    formulas=("{out} * (1 - {out})",))
 relu = primitive("relu", lambda x: 0.0 if x <= 0 else x,
                  lambda x, out: 1.0 if x > 0 else 0.0, method=True,
-                 doc="max(0, x); its derivative at 0 is taken as 0.")
-sin = primitive("sin", _periodic(math.sin), lambda x, out: cos(x), method=True, doc="Sine.")
-cos = primitive("cos", _periodic(math.cos), lambda x, out: -sin(x), method=True, doc="Cosine.")
+                 doc="max(0, x); its derivative at 0 is taken as 0.",
+                 formulas=("({x} > 0)",))
+sin = primitive("sin", _periodic(math.sin), lambda x, out: cos(x), method=True, doc="Sine.",
+                formulas=("cos({x})",))
+cos = primitive("cos", _periodic(math.cos), lambda x, out: -sin(x), method=True, doc="Cosine.",
+                formulas=("-sin({x})",))
 absolute = install(
     primitive("abs", abs, lambda x, out: 1.0 if x > 0 else (-1.0 if x < 0 else 0.0),
-              doc="|x|; its derivative at 0 is taken as 0."),
+              doc="|x|; its derivative at 0 is taken as 0.", formulas=("sign({x})",)),
     dunder="abs",
 )
 
@@ -184,10 +195,17 @@ def _dot_rule(d: list[Any], out: Any) -> list[Any]:
     return d[n : 2 * n] + d[:n] + ([1.0] if len(d) % 2 else [])
 
 
+def _dot_formulas(names: list[str], out: str) -> list[str]:
+    n = len(names) // 2
+    return names[n : 2 * n] + names[:n] + (["1"] if len(names) % 2 else [])
+
+
 _dot = primitive("dot", _dot_forward, _dot_rule, variadic=True,
-                 doc="w . x (+ b): parents are w..., x..., then b if given.")
+                 doc="w . x (+ b): parents are w..., x..., then b if given.",
+                 formulas=_dot_formulas)
 _sum = primitive("sum", sum, lambda d, out: [1.0] * len(d), variadic=True,
-                 doc="Left-to-right sum of any number of inputs.")
+                 doc="Left-to-right sum of any number of inputs.",
+                 formulas=lambda names, out: ["1"] * len(names))
 
 
 def dot(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Value:

@@ -50,7 +50,9 @@ class Op:
     0.5
     """
 
-    __slots__ = ("name", "forward", "rules", "arity", "kind", "check", "doc", "__weakref__")
+    __slots__ = (
+        "name", "forward", "rules", "arity", "kind", "check", "doc", "formulas", "__weakref__"
+    )
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class Op:
         arity: int | None,
         check: Callable[..., Exception | None] | None = None,
         doc: str = "",
+        formulas: Sequence[str] | Callable[..., list[str]] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"an op needs a non-empty str name, got {name!r}")
@@ -99,6 +102,10 @@ class Op:
         self.kind = kind
         self.check = check
         self.doc = doc
+        # How each local derivative reads, for step-by-step explanations: one template per
+        # input using {x} (unary), {a} {b} (binary) and {out}; for a variadic op, a function
+        # (input names, output name) -> one string per input. None: shown as d(out)/d(input).
+        self.formulas = formulas
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -317,13 +324,15 @@ def primitive(
     method: bool = False,
     doc: str = "",
     variadic: bool = False,
+    formulas: Sequence[str] | Callable[..., list[str]] | None = None,
 ) -> Op:
     """Define a new op from its forward function and one local derivative per input.
 
     Each derivative is a function of the inputs and the output, ``(x, out)`` for one input or
     ``(a, b, out)`` for two, written with arithmetic and Value methods so it works on floats and
     on Values (which makes second derivatives work). A float stands for a constant derivative.
-    ``check(*inputs)`` may return an exception for inputs outside the domain. The op then works
+    ``check(*inputs)`` may return an exception for inputs outside the domain; ``formulas`` are
+    the derivatives as text for explanations (``"1 - {out}**2"``). The op then works
     with ``backward``, ``create_graph``, ``no_grad``, drawing and ``gradcheck`` like a built-in.
 
     >>> import math
@@ -335,7 +344,10 @@ def primitive(
     if name in _registry:
         raise ValueError(f"an op named {name!r} exists already; choose another name")
     arity = None if variadic else len(derivatives)
-    op = Op(name, forward, derivatives, arity=arity, check=check, doc=doc or f"The {name} op.")
+    op = Op(
+        name, forward, derivatives, arity=arity, check=check,
+        doc=doc or f"The {name} op.", formulas=formulas,
+    )
     if method:
         if arity != 1:
             raise ValueError(f"method=True is for ops of one input; {name!r} has {arity}")
