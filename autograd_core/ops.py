@@ -124,9 +124,10 @@ div = install(
 
 
 def _dpow_base(a: Any, b: Any, out: Any) -> Any:
-    if _num(a) == 0:  # 0 ** b: flat for b = 0 or b > 1, slope 1 for b = 1, vertical below
-        nb = _num(b)
-        return 0.0 if nb == 0 or nb > 1 else (1.0 if nb == 1 else inf)
+    if _num(a) == 0 and _num(b) < 1:  # 0 ** (b - 1) divides by zero: flat at b = 0, else vertical
+        return 0.0 if _num(b) == 0 else inf
+    # For b >= 1 the general formula holds at a = 0 too, and (as a Value under create_graph)
+    # keeps its dependence on a: d2(x**2)/dx2 at 0 is 2, not 0.
     return b * _power(a, b - 1)
 
 
