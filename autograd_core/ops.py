@@ -230,6 +230,11 @@ def dot(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Valu
 
 def sum_of(values: Sequence[Any]) -> Value:
     """The sum of many values as one node (left to right), cheaper than a chain of ``+``."""
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(
+            f"sum_of needs a list of numbers or Values, got {type(values).__name__}; "
+            "for one value, sum_of([x])"
+        )
     values = list(values)
     if not values:
         raise ValueError("sum_of needs at least one value")
