@@ -184,8 +184,10 @@ def gradients(
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"inputs[{i}] must be a Value, got {type(x).__name__}")
-    order = topological_order(root, stop=inputs)
-    grads = _propagate(order, _seed(grad), create_graph=create_graph, stop=inputs)
+    # No pruning at the inputs: when one input depends on another (gradients(y, [t, x]) with
+    # t = f(x)), the path through t is part of dy/dx, as in torch.autograd.grad.
+    order = topological_order(root)
+    grads = _propagate(order, _seed(grad), create_graph=create_graph)
     return [grads.get(x, 0.0) for x in inputs]
 
 
