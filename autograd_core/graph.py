@@ -157,7 +157,7 @@ def _propagate(
                 else:
                     contribution = g * d
                 if anomaly:
-                    anomaly_backward(node, index, contribution)
+                    anomaly_backward(node, index, contribution, g)
                 old = grads.get(parent)
                 grads[parent] = contribution if old is None else old + contribution
     return grads

@@ -198,15 +198,20 @@ def _anomaly_forward(out: Value) -> None:
         )
 
 
-def anomaly_backward(node: Value, parent_index: int, contribution: Any) -> None:
-    """Raise if the gradient ``node`` sends to its parent is NaN or infinite (anomaly mode)."""
+def anomaly_backward(
+    node: Value, parent_index: int, contribution: Any, upstream: Any = None
+) -> None:
+    """Raise if the gradient ``node`` sends to its parent is NaN or infinite (anomaly mode).
+
+    ``upstream`` is d(root)/d(node) in this pass (``node.grad`` is only set after the pass).
+    """
     number = contribution.data if isinstance(contribution, Value) else contribution
     if not math.isfinite(number):
         site = creation_site(node) or "outside detect_anomaly()"
         raise FloatingPointError(
             f"backward of op {node._op.name!r} gave gradient {number!r} for its input "
             f"#{parent_index} (inputs {_describe_inputs(node)}, upstream grad "
-            f"{_plain(node.grad)!r}), node created at {site}"
+            f"{_plain(node.grad if upstream is None else upstream)!r}), node created at {site}"
         )
 
 
