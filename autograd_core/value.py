@@ -31,7 +31,11 @@ def to_float(x: Any, what: str = "data") -> float:
     """
     if type(x) is float:
         return x
-    if isinstance(x, (bool, str, bytes, complex)) or x is None:
+    if (
+        isinstance(x, (bool, str, bytes, complex))
+        or x is None
+        or type(x).__name__ in ("bool_", "bool")  # NumPy's booleans are not numbers.Integral
+    ):
         raise TypeError(
             f"{what} must be a real number (int or float), got {type(x).__name__} {x!r:.60}"
         )
@@ -43,6 +47,11 @@ def to_float(x: Any, what: str = "data") -> float:
         except (TypeError, ValueError) as exc:
             raise TypeError(
                 f"{what} must be a real number, got {type(x).__name__} that float() rejects: {exc}"
+            ) from None
+        except OverflowError:  # an int (or Fraction) beyond float range: say so, as a ValueError
+            raise ValueError(
+                f"{what} must fit in a float (|x| < ~1.8e308); this {type(x).__name__} is "
+                "too large for one, scale it down"
             ) from None
     raise TypeError(
         f"{what} must be a real number (int or float), got {type(x).__name__}; "
