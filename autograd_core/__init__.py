@@ -33,12 +33,15 @@ from .ops import (
 )
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from .functional import grad, hessian, value_and_grad
+from .check import GradcheckError, gradcheck, gradgradcheck
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DivisionByZero",
     "DomainError",
+    "GradcheckError",
     "Op",
     "Value",
     "__version__",
@@ -49,7 +52,11 @@ __all__ = [
     "dot",
     "enable_grad",
     "exp",
+    "grad",
+    "gradcheck",
+    "gradgradcheck",
     "gradients",
+    "hessian",
     "is_anomaly_enabled",
     "is_grad_enabled",
     "local_derivatives",
@@ -66,5 +73,6 @@ __all__ = [
     "tanh",
     "to_float",
     "topological_order",
+    "value_and_grad",
     "zero_grad",
 ]
