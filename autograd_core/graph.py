@@ -180,6 +180,8 @@ def gradients(
     >>> gradients(y, [x])
     [6.0]
     """
+    if isinstance(inputs, Value):
+        raise TypeError("gradients() takes a list of inputs, got a single Value; use [x]")
     inputs = list(inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
@@ -193,6 +195,11 @@ def gradients(
 
 def zero_grad(values: Iterable[Value]) -> None:
     """Set ``.grad`` of each given Value to 0.0 (for example a model's parameters)."""
+    if isinstance(values, Value):
+        raise TypeError(
+            "zero_grad expects an iterable of Values, got a single Value; "
+            "use zero_grad([x]) or x.zero_grad()"
+        )
     for v in values:
         if not isinstance(v, Value):
             raise TypeError(f"zero_grad expects Values, got {type(v).__name__}")
