@@ -1,0 +1,245 @@
+"""The ``autograd-core`` command line: gradients of an expression without writing a script.
+
+    autograd-core grad "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432
+    autograd-core demo
+
+Expressions are parsed by :mod:`autograd_core.cli.expr` into a small whitelisted language and
+evaluated through the engine, never with ``eval``. A mistake by the user prints one line on
+standard error and exits with status 2; an internal failure exits with status 1; there is
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+from .. import __version__
+from . import commands
+from .commands import UserError
+from .output import Style
+
+__all__ = ["main"]
+
+PROG = "autograd-core"
+
+_EXPRESSION_HELP = (
+    "the expression, in Python syntax: numbers, variables, + - * / **, parentheses and the "
+    "functions exp log sqrt tanh sigmoid relu sin cos abs (quote it for the shell; if it "
+    "starts with '-', put it after --)"
+)
+_ASSIGNMENTS_HELP = "a value for each variable, as name=value (e.g. x=2 w=-3)"
+_VARS_HELP = 'read variable values from a JSON object file, e.g. {"x": 2, "w": -3}'
+
+EXAMPLES = {
+    "grad": [
+        ('autograd-core grad "tanh(x*w + b)" x=2 w=-3 b=6.8813735870195432',
+         "value and every partial derivative"),
+        ('autograd-core grad "x**3 + sin(y)" x=1.5 y=0 --second', "with second derivatives"),
+        ('autograd-core grad "log(x) * y" --vars point.json --json', "machine-readable"),
+    ],
+    "graph": [
+        ('autograd-core graph "tanh(x*w + b)" x=2 w=-3 b=6.88 -o neuron.svg',
+         "draw the graph as SVG"),
+        ('autograd-core graph "x*y + y" x=3 y=-2 -o graph.dot --rankdir TB', "DOT, top down"),
+        ('autograd-core graph "sigmoid(a*b)" a=1 b=2 --html steps.html',
+         "a page that steps through the backward pass"),
+    ],
+    "step": [
+        ('autograd-core step "tanh(x*w + b)" x=2 w=-3 b=6.88',
+         "Enter: next step, a: all, q: quit"),
+        ('autograd-core step "x*y + y" x=3 y=-2 | less', "not a terminal: prints every step"),
+    ],
+    "demo": [
+        ("autograd-core demo", "run the demo (train a small network, if nn is available)"),
+        ("autograd-core demo --help", "the demo's own options"),
+    ],
+}
+
+_SUMMARIES = {
+    "grad": "print the value and the partial derivatives of an expression",
+    "graph": "draw the computation graph (SVG, DOT, or a stepping HTML page)",
+    "step": "step through the backward pass in the terminal",
+    "demo": "run the demo",
+}
+
+
+def _examples(command: str) -> str:
+    lines = ["examples:"]
+    for example, what in EXAMPLES[command]:
+        lines.append(f"  {example}")
+        lines.append(f"      {what}")
+    return "\n".join(lines)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (then exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        if "unrecognized arguments: -" in message or "argument -" in message:
+            message += (" (an expression that starts with '-' goes after --, as in "
+                        f"{PROG} grad -- '-x**2' x=1)")
+        raise UserError(f"{message} (see {self.prog} --help)")
+
+
+def _available_commands() -> list[str]:
+    """The commands whose machinery is installed: ``graph`` needs ``viz``, ``step`` needs
+    ``autograd_core.steps``."""
+    available = ["grad"]
+    if _viz_ready():
+        available.append("graph")
+    if importlib.util.find_spec("autograd_core.steps") is not None:
+        available.append("step")
+    available.append("demo")
+    return available
+
+
+def _viz_ready() -> bool:
+    try:
+        import viz
+    except ImportError:
+        return False
+    return all(hasattr(viz, name) for name in ("draw_dot", "save_svg", "backward_page"))
+
+
+def _expression_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("expression", metavar="EXPR", help=_EXPRESSION_HELP)
+    parser.add_argument("assignments", metavar="NAME=VALUE", nargs="*", help=_ASSIGNMENTS_HELP)
+    parser.add_argument("--vars", metavar="FILE.json", help=_VARS_HELP)
+
+
+def _command_parser(command: str) -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=f"{PROG} {command}",
+        description=_SUMMARIES[command] + ".",
+        epilog=_examples(command),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    if command != "demo":
+        _expression_arguments(parser)
+    if command == "grad":
+        parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+        parser.add_argument("--second", action="store_true",
+                            help="also print the second derivatives (the Hessian)")
+    elif command == "graph":
+        parser.add_argument("-o", "--output", metavar="FILE",
+                            help="write the graph to FILE.svg or FILE.dot (default: DOT on "
+                                 "standard output)")
+        parser.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR",
+                            help="layout direction (default LR: left to right)")
+        parser.add_argument("--no-grad", action="store_true",
+                            help="draw values only, without running backward")
+        parser.add_argument("--html", metavar="PAGE.html",
+                            help="also write an HTML page that steps through the backward pass")
+    elif command == "step":
+        parser.add_argument("--all", action="store_true",
+                            help="print every step without waiting for keys")
+    return parser
+
+
+def _top_parser(available: Sequence[str]) -> argparse.ArgumentParser:
+    commands_help = "\n".join(f"  {name:<6}  {_SUMMARIES[name]}" for name in available)
+    examples = "\n".join(
+        f"  {EXAMPLES[name][0][0]}" for name in available
+    )
+    parser = _Parser(
+        prog=PROG,
+        usage=f"{PROG} [--version] [--help] COMMAND ...",
+        description=(
+            "A scalar automatic differentiation engine you can read, step through and draw.\n\n"
+            f"commands:\n{commands_help}\n\n"
+            f"Run '{PROG} COMMAND --help' for a command's options."
+        ),
+        epilog=f"examples:\n{examples}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("command", metavar="COMMAND", choices=list(available),
+                        help=argparse.SUPPRESS)
+    parser.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "grad": commands.run_grad,
+    "graph": commands.run_graph,
+    "step": commands.run_step,
+}
+
+
+def _run(argv: list[str]) -> int:
+    available = _available_commands()
+    if argv and argv[0] == "demo":
+        return commands.run_demo(argv[1:])
+    if argv and argv[0] in available:
+        command = argv[0]
+        args = _command_parser(command).parse_intermixed_args(argv[1:])
+        return _HANDLERS[command](args)
+    if not argv:
+        _top_parser(available).print_help(sys.stderr)
+        return 2
+    _top_parser(available).parse_args(argv)
+    return 2  # pragma: no cover - parse_args above exits or raises
+
+
+def _exit_code(exc: SystemExit) -> int:
+    code: Any = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # SystemExit("message"), as sys.exit("...") does
+    return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``) and return the exit status.
+
+    >>> main(["grad", "x**2", "x=3"])
+    x**2   at x = 3.0
+    value  9.0
+    d/dx   6.0
+    0
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(args)
+    except UserError as exc:
+        _report(exc.message, exc.detail)
+        return 2
+    except SystemExit as exc:  # --help, --version, or a command that exits on its own
+        return _exit_code(exc)
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except Exception as exc:  # an internal failure: one line, never a traceback
+        _report(
+            f"internal error: {type(exc).__name__}: {exc} "
+            "(please report this at the project's issue tracker)".replace("\n", " "),
+            "", internal=True,
+        )
+        return 1
+
+
+def _report(message: str, detail: str, internal: bool = False) -> None:
+    style = Style.for_stream(sys.stderr)
+    label = "error" if not internal else "failure"
+    print(f"{PROG}: {style.red(label + ':')} {message}", file=sys.stderr)
+    if detail:
+        print(detail, file=sys.stderr)
+
+
+def _silence_stdout() -> None:
+    """After a closed pipe (``| head``), point stdout at /dev/null so exit does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

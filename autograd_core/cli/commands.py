@@ -1,0 +1,278 @@
+"""What each ``autograd-core`` command does, once its arguments are parsed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..graph import gradients
+from ..value import Value
+from .expr import ExprError, Expression, bind, load_vars_file, parse, parse_assignments
+from .output import Style, json_number, number, table
+
+
+class UserError(Exception):
+    """A mistake by the user, reported as one line on stderr with exit status 2."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail  # extra lines, such as an expression with a caret under a mistake
+
+
+def _user_error(exc: ExprError) -> UserError:
+    return UserError(exc.message, exc.caret() if exc.message.startswith("syntax error") else "")
+
+
+# --------------------------------------------------------------------------- shared steps
+@dataclass
+class Bound:
+    """An expression, its variables' values and their leaves (labelled with their names)."""
+
+    expression: Expression
+    values: dict[str, float]
+    leaves: list[Value]
+    output: Any  # a Value, or a float when the expression has no variables
+
+
+def bind_arguments(args: argparse.Namespace) -> Bound:
+    """Parse the expression and its variables (``name=value`` and ``--vars``) and evaluate it."""
+    try:
+        expression = parse(args.expression)
+        given: dict[str, float] = {}
+        if args.vars is not None:
+            given.update(load_vars_file(args.vars))
+        given.update(parse_assignments(args.assignments))  # the command line wins
+        values = bind(expression, given)
+        leaves = [Value(v, label=name) for name, v in values.items()]
+        output = expression.evaluate(dict(zip(values, leaves, strict=True)))
+    except ExprError as exc:
+        raise _user_error(exc) from None
+    return Bound(expression, values, leaves, output)
+
+
+def _root(bound: Bound) -> Value:
+    """The output as a Value (a constant expression becomes one leaf)."""
+    out = bound.output
+    return out if isinstance(out, Value) else Value(out, label="constant")
+
+
+# --------------------------------------------------------------------------- grad
+@dataclass
+class GradResult:
+    expression: str
+    values: dict[str, float]
+    value: float
+    gradient: dict[str, float]
+    hessian: dict[str, dict[str, float]] | None
+
+
+def compute_grad(bound: Bound, second: bool) -> GradResult:
+    """The value, every partial derivative and (with ``second``) every second derivative."""
+    names = list(bound.values)
+    out = bound.output
+    leaves = bound.leaves
+    hessian: dict[str, dict[str, float]] | None = None
+    if not isinstance(out, Value):
+        value = float(out)
+        first = [0.0] * len(leaves)
+        if second:
+            hessian = {a: dict.fromkeys(names, 0.0) for a in names}
+    else:
+        value = out.data
+        try:
+            first = [float(g) for g in gradients(out, leaves)]
+            if second:
+                hessian = {}
+                for name, g in zip(names, gradients(out, leaves, create_graph=True),
+                                   strict=True):
+                    row = gradients(g, leaves) if isinstance(g, Value) else [0.0] * len(leaves)
+                    hessian[name] = {b: float(h) for b, h in zip(names, row, strict=True)}
+        except (ValueError, ArithmeticError) as exc:
+            raise UserError(f"the derivative is undefined at this point: {exc}") from None
+    return GradResult(
+        expression=bound.expression.text.strip(),
+        values=dict(bound.values),
+        value=value,
+        gradient=dict(zip(names, first, strict=True)),
+        hessian=hessian,
+    )
+
+
+def format_grad(result: GradResult, style: Style) -> str:
+    """The ``grad`` command's text: a header, then value and derivatives, aligned."""
+    at = ", ".join(f"{name} = {number(v)}" for name, v in result.values.items())
+    lines = [style.bold(result.expression) + (f"   at {at}" if at else "")]
+    rows: list[tuple[str, float]] = [("value", result.value)]
+    rows += [(f"d/d{name}", g) for name, g in result.gradient.items()]
+    if result.hessian is not None:
+        names = list(result.hessian)
+        for i, a in enumerate(names):
+            for b in names[i:]:
+                label = f"d2/d{a}2" if a == b else f"d2/d{a} d{b}"
+                rows.append((label, result.hessian[a][b]))
+    lines += table(rows, style)
+    return "\n".join(lines)
+
+
+def grad_json(result: GradResult) -> str:
+    """The ``grad`` command's ``--json`` output (inf and NaN as strings)."""
+    data: dict[str, Any] = {
+        "expression": result.expression,
+        "variables": {k: json_number(v) for k, v in result.values.items()},
+        "value": json_number(result.value),
+        "gradient": {k: json_number(v) for k, v in result.gradient.items()},
+    }
+    if result.hessian is not None:
+        data["hessian"] = {
+            a: {b: json_number(h) for b, h in row.items()} for a, row in result.hessian.items()
+        }
+    return json.dumps(data, indent=2, allow_nan=False)
+
+
+def run_grad(args: argparse.Namespace) -> int:
+    result = compute_grad(bind_arguments(args), args.second)
+    if args.json:
+        print(grad_json(result))
+    else:
+        print(format_grad(result, Style.for_stream(sys.stdout)))
+    return 0
+
+
+# --------------------------------------------------------------------------- graph
+GRAPH_FORMATS = (".svg", ".dot")
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same directory."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".autograd-core-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _check_output_path(path: str, option: str, suffixes: Sequence[str]) -> None:
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix not in suffixes:
+        raise UserError(
+            f"{option} {path}: the file name must end in {' or '.join(suffixes)}"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UserError(f"{option} {path}: the directory {directory} does not exist")
+    if os.path.isdir(path):
+        raise UserError(f"{option} {path}: is a directory")
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    import viz
+
+    if args.output is not None:
+        _check_output_path(args.output, "-o", GRAPH_FORMATS)
+    if args.html is not None:
+        _check_output_path(args.html, "--html", (".html", ".htm"))
+    bound = bind_arguments(args)
+    root = _root(bound)
+    show_grad = not args.no_grad
+    if show_grad:
+        root.backward()
+    try:
+        if args.output is None and args.html is None:
+            print(viz.draw_dot(root, rankdir=args.rankdir, show_grad=show_grad).source)
+        if args.output is not None:
+            if args.output.lower().endswith(".svg"):
+                viz.save_svg(root, args.output, rankdir=args.rankdir, show_grad=show_grad)
+            else:
+                dot = viz.draw_dot(root, rankdir=args.rankdir, show_grad=show_grad)
+                write_atomically(args.output, dot.source)
+            print(f"wrote {args.output}", file=sys.stderr)
+        if args.html is not None:
+            if not show_grad:
+                root.backward()
+            viz.backward_page(root, args.html)
+            print(f"wrote {args.html}", file=sys.stderr)
+    except PermissionError as exc:
+        raise UserError(f"cannot write {exc.filename or 'the file'}: permission denied") from None
+    return 0
+
+
+# --------------------------------------------------------------------------- step
+def run_step(args: argparse.Namespace) -> int:
+    from .. import steps
+
+    root = _root(bind_arguments(args))
+    stepper = steps.Stepper(root)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not args.all
+    style = Style.for_stream(sys.stdout)
+    while not stepper.done:
+        print(str(stepper.next()))
+        if not interactive or stepper.done:
+            continue
+        try:
+            answer = input(style.dim("[Enter] next, [a] all, [q] quit: ")).strip().lower()
+        except EOFError:
+            print()
+            return 0
+        if answer.startswith("q"):
+            return 0
+        if answer.startswith("a"):
+            for step in stepper.rest():
+                print(str(step))
+    return 0
+
+
+# --------------------------------------------------------------------------- demo
+DEMO_EXPRESSION = "tanh(x*w + b)"
+DEMO_VALUES = ("x=2", "w=-3", "b=6.8813735870195432")
+
+
+def engine_demo(argv: Sequence[str]) -> int:
+    """The demo when the network demo (``nn.demo``) is not there: one neuron's gradients."""
+    parser = argparse.ArgumentParser(
+        prog="autograd-core demo",
+        description="Show the value and the gradients of one neuron, tanh(x*w + b).",
+    )
+    parser.parse_args(list(argv))
+    args = argparse.Namespace(
+        expression=DEMO_EXPRESSION, assignments=list(DEMO_VALUES), vars=None,
+        json=False, second=False,
+    )
+    print("One neuron, o = tanh(x*w + b), and d o / d each input:")
+    return run_grad(args)
+
+
+def run_demo(argv: Sequence[str]) -> int:
+    """Forward ``argv`` to ``nn.demo.main``; without it, run the engine demo."""
+    try:
+        from nn import demo as nn_demo
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("nn", "nn.demo"):
+            print(f"autograd-core demo: the network demo needs {exc.name!r} "
+                  f"(pip install 'autograd-core[demo]'); showing the engine demo",
+                  file=sys.stderr)
+        return engine_demo(argv)
+    except ImportError as exc:
+        print(f"autograd-core demo: the network demo cannot load ({exc}); "
+              "showing the engine demo", file=sys.stderr)
+        return engine_demo(argv)
+    entry = getattr(nn_demo, "main", None)
+    if not callable(entry):
+        return engine_demo(argv)
+    result = entry(list(argv))
+    if result is None:
+        return 0
+    return int(result) if isinstance(result, int) else 1
