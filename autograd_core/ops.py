@@ -153,7 +153,9 @@ def power_by(k: float) -> Op:
     def rule(x: Any, out: Any) -> Any:
         return _dpow_base(x, k, out)
 
-    return Op(f"**{k:g}", lambda x: _pow(x, k), (rule,), arity=1, check=check,
+    # x ** 0 is a constant: a float rule, else its second derivative is 0 * x**-2 = NaN at tiny x.
+    return Op(f"**{k:g}", lambda x: _pow(x, k), (0.0,) if k == 0 else (rule,), arity=1,
+              check=check,
               doc=f"x ** {k:g}", formulas=(f"{k:g} * {{x}}**{k - 1:g}",))
 
 
