@@ -1,0 +1,248 @@
+"""The demo behind ``make demo`` / ``autograd-core demo``: train a network and draw it.
+
+``moons`` (the default) is micrograd's demo: 100 two-moons points, an MLP 2-16-16-1, hinge
+loss plus L2 (``1e-4 * sum(p*p)``), full-batch SGD with a learning rate decaying from 1.0 to
+0.1 over 100 steps, until 100% training accuracy. ``digits`` trains a 64-32-10 MLP on
+scikit-learn's 8x8 digits with softmax cross-entropy and Adam, and checks the held-out
+accuracy. Output goes to ``--out`` (default ``demo-out/``):
+
+- ``decision_boundary.png`` / ``.svg`` (moons) and ``loss_curve.png`` / ``.svg``;
+- ``model.json``, the trained model (load it with ``nn.load``);
+- ``neuron_graph.svg``, the computation graph of one neuron (when :mod:`viz` provides it).
+
+Run it as ``python -m nn.demo --help``. Needs the ``demo`` extra (scikit-learn, matplotlib).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .io import atomic_write, save
+from .losses import cross_entropy, hinge
+from .module import MLP
+from .optim import SGD, Adam, linear_decay
+from .train import _rows, evaluate, fit, predict
+
+DEFAULTS = {
+    "moons": {"epochs": 100, "min_accuracy": 1.0},
+    "digits": {"epochs": 12, "min_accuracy": 0.9},
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="autograd-core demo",
+        description="Train a small network with autograd-core and write plots, the model "
+        "and a computation graph to a folder.",
+    )
+    p.add_argument("--dataset", choices=sorted(DEFAULTS), default="moons",
+                   help="moons: micrograd's demo (default); digits: 8x8 digits, 10 classes")
+    p.add_argument("--out", default="demo-out", help="output folder (default: demo-out/)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="training epochs (moons: 100 full-batch steps; digits: 12)")
+    p.add_argument("--seed", type=int, default=1337, help="seed for weights and shuffling")
+    p.add_argument("--min-accuracy", type=float, default=None,
+                   help="exit with status 1 below this accuracy (moons: 1.0 on the training "
+                   "set; digits: 0.9 held out); 0 never fails")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-plots", action="store_true", help="skip the matplotlib figures")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the demo; returns the exit status (0 when the accuracy target is met)."""
+    args = _parser().parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        print("error: --epochs must be at least 1", file=sys.stderr)
+        return 2
+    defaults = DEFAULTS[args.dataset]
+    epochs = args.epochs or defaults["epochs"]
+    min_accuracy = defaults["min_accuracy"] if args.min_accuracy is None else args.min_accuracy
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    progress = False if args.no_progress else None
+    run = _moons if args.dataset == "moons" else _digits
+    try:
+        accuracy, written = run(args, epochs, out, progress)
+    except ImportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("\nwrote:")
+    for what, path in written:
+        print(f"  {what:<24} {path}")
+    if accuracy < min_accuracy:
+        print(f"FAILED: accuracy {accuracy:.1%} is below the target {min_accuracy:.1%}")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------- moons
+def _moons(
+    args: argparse.Namespace, epochs: int, out: str, progress: bool | None
+) -> tuple[float, list[tuple[str, str]]]:
+    from .datasets import make_moons, sklearn_moons
+
+    try:
+        X, y = sklearn_moons(100, noise=0.1, seed=1)
+        source = "scikit-learn make_moons(n_samples=100, noise=0.1, random_state=1)"
+    except ImportError:
+        X, y = make_moons(100, noise=0.1, seed=1337)
+        source = "the built-in moons generator (scikit-learn is not installed)"
+    print(f"data: 100 two-moons points from {source}")
+    model = MLP(2, [16, 16, 1], seed=args.seed)
+    print(f"model: {model}")
+    opt = SGD(model, lr=1.0, schedule=linear_decay(100, final=0.1))
+    print(f"training: hinge loss + 1e-4 * L2, SGD lr 1.0 -> 0.1, {epochs} full-batch steps")
+    start = time.perf_counter()
+    history = fit(model, X, y, loss=hinge, optimizer=opt, epochs=epochs, l2_penalty=1e-4,
+                  progress=progress, seed=args.seed)
+    seconds = time.perf_counter() - start
+    final = evaluate(model, X, y, loss=hinge)
+    accuracy = final["accuracy"]
+    print(f"trained in {seconds:.2f} s: loss {history['loss'][-1]:.4f}, "
+          f"training accuracy {accuracy:.1%}")
+
+    written: list[tuple[str, str]] = []
+    model_path = os.path.join(out, "model.json")
+    save(model, model_path)
+    written.append(("model", model_path))
+    if not args.no_plots:
+        written += _plot_loss(history, out, "moons: hinge + L2 loss")
+        written += _plot_boundary(model, X, y, out)
+    written.append(_neuron_graph(model, X[0], out))
+    return accuracy, written
+
+
+# --------------------------------------------------------------------------- digits
+def _digits(
+    args: argparse.Namespace, epochs: int, out: str, progress: bool | None
+) -> tuple[float, list[tuple[str, str]]]:
+    from .datasets import digits
+
+    X_train, y_train, X_test, y_test = digits(test_fraction=0.25, seed=0)
+    print(f"data: scikit-learn 8x8 digits, {len(X_train)} for training, "
+          f"{len(X_test)} held out")
+    model = MLP(64, [32, 10], seed=args.seed)
+    print(f"model: {model}")
+    opt = Adam(model, lr=0.01)
+    print(f"training: softmax cross-entropy, Adam lr 0.01, batches of 32, {epochs} epochs")
+    start = time.perf_counter()
+    history = fit(model, X_train, y_train, loss=cross_entropy, optimizer=opt, epochs=epochs,
+                  batch_size=32, validation_data=(X_test, y_test), progress=progress,
+                  seed=args.seed)
+    seconds = time.perf_counter() - start
+    accuracy = history["val_accuracy"][-1]
+    print(f"trained in {seconds:.1f} s: training accuracy {history['accuracy'][-1]:.1%}, "
+          f"held-out accuracy {accuracy:.1%}")
+
+    written: list[tuple[str, str]] = []
+    model_path = os.path.join(out, "model.json")
+    save(model, model_path)
+    written.append(("model", model_path))
+    if not args.no_plots:
+        written += _plot_loss(history, out, "digits: cross-entropy")
+    return accuracy, written
+
+
+# --------------------------------------------------------------------------- outputs
+def _figure() -> Any:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(
+            "the plots need matplotlib: pip install 'autograd-core[demo]' (or pass --no-plots)"
+        ) from None
+    # A bare Figure draws with the Agg renderer and never touches pyplot's global state.
+    return Figure(figsize=(6, 4.5), dpi=100)
+
+
+def _save_figure(fig: Any, out: str, stem: str) -> list[tuple[str, str]]:
+    written = []
+    for ext in ("png", "svg"):
+        path = os.path.join(out, f"{stem}.{ext}")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=ext, metadata={"Date": None} if ext == "svg" else None)
+        _write_bytes(path, buffer.getvalue())
+        written.append((f"{stem.replace('_', ' ')} ({ext})", path))
+    return written
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    atomic_write(path, lambda f: f.write(data))
+
+
+def _plot_loss(history: dict[str, list[float]], out: str, title: str) -> list[tuple[str, str]]:
+    fig = _figure()
+    ax = fig.subplots()
+    epochs = range(1, len(history["loss"]) + 1)
+    ax.plot(epochs, history["loss"], label="training loss")
+    if "val_loss" in history:
+        ax.plot(epochs, history["val_loss"], label="held-out loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    return _save_figure(fig, out, "loss_curve")
+
+
+def _plot_boundary(
+    model: MLP, X: list[list[float]], y: list[int], out: str
+) -> list[tuple[str, str]]:
+    steps = 80
+    xs = [p[0] for p in X]
+    ys = [p[1] for p in X]
+    x0, x1 = min(xs) - 0.5, max(xs) + 0.5
+    y0, y1 = min(ys) - 0.5, max(ys) + 0.5
+    gx = [x0 + (x1 - x0) * i / (steps - 1) for i in range(steps)]
+    gy = [y0 + (y1 - y0) * j / (steps - 1) for j in range(steps)]
+    scores = predict(model, [[a, b] for b in gy for a in gx])
+    grid = [[1.0 if scores[j * steps + i] > 0 else -1.0 for i in range(steps)]
+            for j in range(steps)]
+    fig = _figure()
+    ax = fig.subplots()
+    ax.contourf(gx, gy, grid, levels=[-2, 0, 2], colors=["#f4c7a1", "#a9c8e8"], alpha=0.8)
+    classes = ((-1, "#d95f02", "outer moon (-1)"), (1, "#1f6fb4", "inner moon (+1)"))
+    for label, color, name in classes:
+        pts = [p for p, t in zip(X, y, strict=True) if t == label]
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], c=color, s=22, edgecolors="k",
+                   linewidths=0.4, label=name)
+    ax.set_title("decision boundary of the trained MLP 2-16-16-1")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    return _save_figure(fig, out, "decision_boundary")
+
+
+def _neuron_graph(model: MLP, x: list[float], out: str) -> tuple[str, str]:
+    """The graph of the first hidden neuron on one input, drawn by ``viz.save_svg``."""
+    from autograd_core import Value
+
+    path = os.path.join(out, "neuron_graph.svg")
+    neuron = model.layers[0].neurons[0]
+    inputs = [Value(v, f"x{i}") for i, v in enumerate(_rows([x], None)[0])]
+    root = neuron(inputs)
+    root.label = "out"
+    try:
+        from viz import save_svg
+    except (ImportError, AttributeError):
+        return ("neuron graph", "(skipped: viz.save_svg is not available yet)")
+    root.backward()
+    try:
+        save_svg(root, path)
+    except (ImportError, AttributeError) as exc:
+        return ("neuron graph", f"(skipped: viz could not draw it: {exc})")
+    return ("neuron graph", path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

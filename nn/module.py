@@ -1,0 +1,414 @@
+"""Modules: ``Module`` (the base), ``Neuron``, ``Layer`` and ``MLP``.
+
+The layout is micrograd's, so code written for it runs unchanged: ``MLP(2, [16, 16, 1])``,
+``model(x)``, ``model.parameters()`` in the order per layer, per neuron: weights, then bias.
+
+A neuron computes ``b + w0*x0 + w1*x1 + ...`` as **one** ``dot`` node of the engine (with its
+own local derivatives) and then its activation, so one neuron is two nodes in the graph
+instead of 2n + 1, and a training step builds and differentiates far fewer nodes.
+
+Initialisation is seeded: ``seed=`` (an int) or ``rng=`` (a ``random.Random``) gives the same
+numbers every time. Weights are drawn uniformly from ``[-limit, limit]`` with the usual scaling
+for the activation that follows them:
+
+- ``relu`` (and ``linear``): He, ``limit = sqrt(6 / nin)`` (variance ``2 / nin``);
+- ``tanh`` and ``sigmoid``: Xavier/Glorot, ``limit = sqrt(6 / (nin + nout))``;
+- ``init="uniform"``: micrograd's ``uniform(-1, 1)``.
+
+Biases start at 0.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from autograd_core import Value, dot, to_float
+from autograd_core import ops as _ops
+
+ACTIVATIONS: dict[str, Any] = {
+    # name: (Value method or None for identity, forward on floats or None)
+    "relu": (Value.relu, _ops.relu.forward),
+    "tanh": (Value.tanh, _ops.tanh.forward),
+    "sigmoid": (Value.sigmoid, _ops.sigmoid.forward),
+    "linear": (None, None),
+}
+INITS = ("auto", "he", "xavier", "uniform")
+
+
+def _check_activation(activation: Any) -> str:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(
+            f"unknown activation {activation!r}; choose one of {', '.join(map(repr, ACTIVATIONS))}"
+        )
+    return activation
+
+
+def _check_size(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{what} must be a positive int, got {value!r}")
+    return value
+
+
+def _make_rng(seed: Any, rng: Any) -> random.Random:
+    if rng is not None:
+        if seed is not None:
+            raise ValueError("pass seed= or rng=, not both")
+        if not isinstance(rng, random.Random):
+            raise TypeError(f"rng must be a random.Random, got {type(rng).__name__}")
+        return rng
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+    return random.Random(seed)
+
+
+def _init_limit(init: str, activation: str, nin: int, nout: int) -> float:
+    if init not in INITS:
+        raise ValueError(f"unknown init {init!r}; choose one of {', '.join(map(repr, INITS))}")
+    if init == "uniform":
+        return 1.0
+    if init == "xavier" or (init == "auto" and activation in ("tanh", "sigmoid")):
+        return math.sqrt(6.0 / (nin + nout))
+    return math.sqrt(6.0 / nin)
+
+
+class Module:
+    """Base class: finds parameters in attributes (Values, Modules, and lists of them).
+
+    Subclasses store their parameters and sub-modules as attributes; ``named_parameters``
+    walks them in the order they were assigned, so names and order are stable.
+    """
+
+    training: bool = True
+
+    def __call__(self, x: Any) -> Any:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- parameters
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """``(dotted name, parameter)`` pairs, e.g. ``("layers.0.neurons.3.w.1", Value)``."""
+        for name, attr in vars(self).items():
+            if name.startswith("_"):
+                continue
+            yield from _named(attr, prefix + name)
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in a stable order (micrograd's for ``MLP``)."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``grad`` to 0.0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def num_parameters(self) -> int:
+        """How many scalar parameters the module has."""
+        return len(self.parameters())
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, float]:
+        """Every parameter's number by dotted name (a plain dict, insertion-ordered)."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set every parameter from ``state`` (as made by ``state_dict``).
+
+        All or nothing: a missing, unexpected or non-numeric entry raises ``ValueError`` and
+        leaves the module unchanged.
+        """
+        if not isinstance(state, Mapping):
+            raise TypeError(
+                f"state must be a mapping of name -> number, got {type(state).__name__}"
+            )
+        named = dict(self.named_parameters())
+        missing = [k for k in named if k not in state]
+        unexpected = [k for k in state if k not in named]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing {len(missing)} parameter(s), e.g. {missing[:3]}")
+            if unexpected:
+                parts.append(f"unexpected {len(unexpected)} parameter(s), e.g. {unexpected[:3]}")
+            raise ValueError(
+                f"state does not match this {type(self).__name__} "
+                f"({len(named)} parameters): {'; '.join(parts)}"
+            )
+        values = {}
+        for name in named:
+            v = state[name]
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ValueError(f"parameter {name!r} must be a number, got {v!r:.60}")
+            values[name] = float(v)
+        for name, p in named.items():
+            p.data = values[name]
+
+    # ---------------------------------------------------------------- modes
+    def train(self, mode: bool = True) -> Module:
+        """Put the module (and its sub-modules) in training mode; returns the module."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Put the module in evaluation mode (``training = False``); returns the module."""
+        return self.train(False)
+
+    def modules(self) -> Iterator[Module]:
+        """This module and every sub-module, depth first."""
+        yield self
+        for name, attr in vars(self).items():
+            if name.startswith("_"):
+                continue
+            items = attr if isinstance(attr, (list, tuple)) else (attr,)
+            for item in items:
+                if isinstance(item, Module):
+                    yield from item.modules()
+
+    # ---------------------------------------------------------------- saving
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this architecture (for ``save``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not describe its architecture")
+
+    def save(self, path: Any) -> None:
+        """Write architecture and parameters to ``path`` as versioned JSON (atomically)."""
+        from .io import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> Module:
+        """Read a model written by ``save``; raises ``ValueError`` if it is not a ``cls``."""
+        from .io import load
+
+        model = load(path)
+        if not isinstance(model, cls):
+            raise ValueError(f"{path!s} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+
+def _named(attr: Any, name: str) -> Iterator[tuple[str, Value]]:
+    if isinstance(attr, Value):
+        yield name, attr
+    elif isinstance(attr, Module):
+        yield from attr.named_parameters(name + ".")
+    elif isinstance(attr, (list, tuple)):
+        for i, item in enumerate(attr):
+            yield from _named(item, f"{name}.{i}")
+
+
+def _as_values(x: Any, nin: int, who: str) -> list[Value]:
+    """Check the size of one input and make every entry a Value (numbers become constants)."""
+    try:
+        n = len(x)
+    except TypeError:
+        raise TypeError(
+            f"{who} expects a sequence of {nin} numbers or Values, got {type(x).__name__}"
+        ) from None
+    if n != nin:
+        raise ValueError(f"{who} expects {nin} inputs, got {n}")
+    return [v if type(v) is Value else _lift(v, i, who) for i, v in enumerate(x)]
+
+
+def _lift(v: Any, i: int, who: str) -> Value:
+    if isinstance(v, Value):
+        return v
+    try:
+        return Value(v)
+    except TypeError as exc:
+        raise TypeError(f"{who}: input {i}: {exc}") from None
+
+
+class Neuron(Module):
+    """``activation(b + w . x)`` with ``nin`` weights, as one ``dot`` node and one activation.
+
+    >>> n = Neuron(3, activation="tanh", seed=0)
+    >>> out = n([1.0, 2.0, 3.0])
+    >>> out.op, out.parents[0].op
+    ('tanh', 'dot')
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        activation: str = "relu",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        init: str = "auto",
+        nout: int = 1,
+    ) -> None:
+        self.nin = _check_size(nin, "nin")
+        self.activation = _check_activation(activation)
+        limit = _init_limit(init, activation, nin, _check_size(nout, "nout"))
+        r = _make_rng(seed, rng)
+        self.w = [Value(r.uniform(-limit, limit), f"w{i}") for i in range(nin)]
+        self.b = Value(0.0, "b")
+        self._act, self._act_float = ACTIVATIONS[activation]
+
+    def __call__(self, x: Sequence[Any]) -> Value:
+        """The neuron's output for one input of ``nin`` numbers or Values."""
+        return self._forward(_as_values(x, self.nin, "Neuron"))
+
+    def _forward(self, x: list[Value]) -> Value:
+        act = self._act
+        out = dot(self.w, x, self.b)
+        return out if act is None else act(out)
+
+    def _forward_floats(self, x: Sequence[float]) -> float:
+        s = sum(map(float.__mul__, [w.data for w in self.w], x), self.b.data)
+        act = self._act_float
+        return s if act is None else act(s)
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Neuron({self.nin}, activation={self.activation!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs.
+
+    Returns a list of ``nout`` Values, or the Value itself when ``nout == 1`` (as micrograd).
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str = "relu",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        init: str = "auto",
+    ) -> None:
+        self.nin = _check_size(nin, "nin")
+        self.nout = _check_size(nout, "nout")
+        self.activation = _check_activation(activation)
+        r = _make_rng(seed, rng)
+        self.neurons = [
+            Neuron(nin, activation, rng=r, init=init, nout=nout) for _ in range(nout)
+        ]
+
+    def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        out = self._forward(_as_values(x, self.nin, "Layer"))
+        return out[0] if len(out) == 1 else out
+
+    def _forward(self, x: list[Value]) -> list[Value]:
+        return [n._forward(x) for n in self.neurons]
+
+    def _forward_floats(self, x: Sequence[float]) -> list[float]:
+        return [n._forward_floats(x) for n in self.neurons]
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def __repr__(self) -> str:
+        return f"Layer({self.nin} -> {self.nout}, {self.activation})"
+
+
+class MLP(Module):
+    """A multilayer perceptron: ``MLP(2, [16, 16, 1])`` maps 2 inputs to 1 output.
+
+    Hidden layers use ``activation`` (relu by default); the last layer uses
+    ``output_activation`` (linear by default). ``model(x)`` takes ``nin`` numbers or Values
+    and returns a ``Value`` when the last layer has one output, else a list of Values.
+
+    >>> model = MLP(2, [4, 1], seed=0)
+    >>> model
+    MLP(2 -> 4 -> 1, relu, output linear, 17 parameters)
+    >>> round(model([0.5, -1.0]).data, 6) == round(model.predict_one([0.5, -1.0]), 6)
+    True
+    >>> [name for name, _ in model.named_parameters()][:3]
+    ['layers.0.neurons.0.w.0', 'layers.0.neurons.0.w.1', 'layers.0.neurons.0.b']
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        *,
+        output_activation: str = "linear",
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        init: str = "auto",
+    ) -> None:
+        self.nin = _check_size(nin, "nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [nin] + [_check_size(s, f"layer size #{i}") for i, s in enumerate(nouts)]
+        self.sizes = sizes[1:]
+        self.activation = _check_activation(activation)
+        self.output_activation = _check_activation(output_activation)
+        r = _make_rng(seed, rng)
+        last = len(nouts) - 1
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1],
+                  output_activation if i == last else activation, rng=r, init=init)
+            for i in range(len(nouts))
+        ]
+
+    @property
+    def nout(self) -> int:
+        """Number of outputs."""
+        return self.sizes[-1]
+
+    def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
+        """Forward one input: ``nin`` numbers or Values -> a Value (one output) or a list."""
+        h = _as_values(x, self.nin, "MLP")
+        for layer in self.layers:
+            h = layer._forward(h)
+        return h[0] if len(h) == 1 else h
+
+    def predict_one(self, x: Sequence[Any]) -> float | list[float]:
+        """The output for one input on plain floats, recording no graph (fast inference).
+
+        Computes exactly what ``model(x)`` computes, in the same order, without Values.
+        """
+        try:
+            n = len(x)
+        except TypeError:
+            raise TypeError(
+                f"MLP expects a sequence of {self.nin} numbers, got {type(x).__name__}"
+            ) from None
+        if n != self.nin:
+            raise ValueError(f"MLP expects {self.nin} inputs, got {n}")
+        h = [v if type(v) is float else _float_input(v, i) for i, v in enumerate(x)]
+        for layer in self.layers:
+            h = layer._forward_floats(h)
+        return h[0] if len(h) == 1 else h
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "nin": self.nin,
+            "nouts": list(self.sizes),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        }
+
+    def __repr__(self) -> str:
+        shape = " -> ".join(str(s) for s in [self.nin, *self.sizes])
+        return (
+            f"MLP({shape}, {self.activation}, output {self.output_activation}, "
+            f"{self.num_parameters()} parameters)"
+        )
+
+    def describe(self) -> str:
+        """A multi-line view of the structure, one line per layer."""
+        lines = [repr(self)]
+        for i, layer in enumerate(self.layers):
+            n = layer.nout * (layer.nin + 1)
+            lines.append(f"  (layers.{i}): {layer!r}: {layer.nout} neurons, {n} parameters")
+        return "\n".join(lines)
+
+
+def _float_input(v: Any, i: int) -> float:
+    if isinstance(v, Value):
+        return v.data
+    return to_float(v, f"MLP input {i}")
+
+
+__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]

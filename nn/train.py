@@ -1,0 +1,340 @@
+"""Training loop: ``fit``, ``evaluate`` and ``predict``.
+
+>>> from nn import MLP, fit, predict
+>>> X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+>>> y = [-1, -1, -1, 1]                       # logical AND, labels -1/+1
+>>> model = MLP(2, [4, 1], seed=1)
+>>> history = fit(model, X, y, loss="hinge", optimizer="adam", lr=0.05, epochs=60,
+...               progress=False)
+>>> history["accuracy"][-1]
+1.0
+>>> [1 if s > 0 else -1 for s in predict(model, X)]
+[-1, -1, -1, 1]
+
+Inputs ``X`` are lists of rows (lists or tuples of numbers) or 2-D NumPy arrays; targets ``y``
+are numbers, class indices, or rows for several outputs. NumPy is never required.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd_core import Value, no_grad
+
+from .losses import get_loss, l2
+from .optim import OPTIMIZERS, Adam, Optimizer, clip_grad_norm
+
+Metric = Callable[[list[Any], list[Any]], float]
+
+
+# --------------------------------------------------------------------------- data checks
+def _rows(X: Any, nin: int | None, what: str = "X") -> list[list[float]]:
+    """``X`` as a list of rows of floats, each of length ``nin`` (checked once, up front)."""
+    if hasattr(X, "tolist") and callable(X.tolist):  # NumPy arrays, without importing NumPy
+        X = X.tolist()
+    if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
+        raise TypeError(f"{what} must be a list of rows (or a 2-D array), got {type(X).__name__}")
+    rows = []
+    for i, row in enumerate(X):
+        if hasattr(row, "tolist") and callable(row.tolist):
+            row = row.tolist()
+        if isinstance(row, (str, bytes)) or not hasattr(row, "__len__"):
+            raise ValueError(
+                f"{what}[{i}] must be a row of numbers, got {type(row).__name__}; "
+                f"{what} must be 2-D (one row per sample)"
+            )
+        if nin is not None and len(row) != nin:
+            raise ValueError(f"{what}[{i}] has {len(row)} values; the model expects {nin} inputs")
+        out = []
+        for j, v in enumerate(row):
+            if isinstance(v, Value):
+                v = v.data
+            elif isinstance(v, (bool, str, bytes)) or v is None:
+                raise TypeError(f"{what}[{i}][{j}] must be a number, got {type(v).__name__}")
+            try:
+                out.append(float(v))
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"{what}[{i}][{j}] must be a number, got {type(v).__name__}"
+                ) from None
+        rows.append(out)
+    if not rows:
+        raise ValueError(f"{what} is empty")
+    return rows
+
+
+def _targets(y: Any, n: int, what: str = "y") -> list[Any]:
+    if hasattr(y, "tolist") and callable(y.tolist):
+        y = y.tolist()
+    if isinstance(y, (str, bytes)) or not hasattr(y, "__len__"):
+        raise TypeError(f"{what} must be a list of targets, got {type(y).__name__}")
+    y = list(y)
+    if len(y) != n:
+        raise ValueError(f"{what} has {len(y)} targets for {n} samples; give one per sample")
+    return y
+
+
+def _model_nin(model: Any) -> int | None:
+    nin = getattr(model, "nin", None)
+    return nin if isinstance(nin, int) else None
+
+
+# --------------------------------------------------------------------------- metrics
+def _plain(p: Any) -> Any:
+    if isinstance(p, Value):
+        return p.data
+    if isinstance(p, (list, tuple)):
+        return [_plain(v) for v in p]
+    return p
+
+
+def _label(out: Any) -> Any:
+    """The class a plain output stands for: sign for one output, argmax for several."""
+    if isinstance(out, (list, tuple)):
+        if len(out) == 1:
+            return out[0] > 0
+        return max(range(len(out)), key=out.__getitem__)
+    return out > 0
+
+
+def accuracy(outputs: list[Any], targets: list[Any]) -> float:
+    """Fraction of samples classified right.
+
+    One output per sample: positive score means the positive class, and a target counts as
+    positive when it is > 0 (so labels may be -1/+1 for ``hinge`` or 0/1 for
+    ``binary_cross_entropy``). Several outputs: the argmax is the class; a target is a class
+    index or a one-hot row.
+
+    >>> accuracy([0.3, -2.0, 0.1], [1, -1, -1])
+    0.6666666666666666
+    >>> accuracy([[0.1, 0.9], [0.8, 0.2]], [1, 1])
+    0.5
+    """
+    if not outputs:
+        raise ValueError("accuracy of an empty batch")
+    right = 0
+    if len(outputs) != len(targets):
+        raise ValueError(f"accuracy: {len(outputs)} outputs but {len(targets)} targets")
+    for out, t in zip(outputs, targets, strict=True):
+        out = _plain(out)
+        t = _plain(t)
+        if isinstance(t, (list, tuple)):
+            t = _label(t) if len(t) > 1 else t[0] > 0
+        elif not isinstance(out, (list, tuple)) or len(out) == 1:
+            t = t > 0
+        right += _label(out) == t
+    return right / len(outputs)
+
+
+METRICS: dict[str, Metric] = {"accuracy": accuracy}
+
+
+def _metric_fns(metrics: Sequence[Any] | None) -> dict[str, Metric]:
+    fns: dict[str, Metric] = {}
+    for m in metrics or ():
+        if isinstance(m, str):
+            if m not in METRICS:
+                raise ValueError(f"unknown metric {m!r}; use {list(METRICS)} or a function")
+            fns[m] = METRICS[m]
+        elif callable(m):
+            fns[getattr(m, "__name__", "metric")] = m
+        else:
+            raise TypeError(
+                f"a metric is a name or a function (outputs, targets) -> float, got {m!r}"
+            )
+    return fns
+
+
+# --------------------------------------------------------------------------- fit
+def _optimizer(model: Any, optimizer: Any, lr: float | None) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        if lr is not None:
+            raise ValueError("lr= is for a named optimizer; set it on the optimizer you pass")
+        return optimizer
+    if optimizer is None:
+        optimizer = "adam"
+    if isinstance(optimizer, str) and optimizer.lower() in OPTIMIZERS:
+        cls = OPTIMIZERS[optimizer.lower()]
+        if lr is None:
+            return cls(model.parameters()) if cls is not Adam else Adam(model.parameters(), 0.01)
+        return cls(model.parameters(), lr)
+    raise ValueError(
+        f"optimizer must be an Optimizer or one of {list(OPTIMIZERS)}, got {optimizer!r}"
+    )
+
+
+def _use_progress(progress: bool | None) -> bool:
+    if progress is None:
+        stream = sys.stderr
+        return bool(getattr(stream, "isatty", None) and stream.isatty())
+    return bool(progress)
+
+
+def fit(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Callable[..., Any] = "mse",
+    optimizer: Optimizer | str | None = None,
+    lr: float | None = None,
+    epochs: int = 10,
+    batch_size: int | None = None,
+    metrics: Sequence[Any] | None = ("accuracy",),
+    validation_data: tuple[Any, Any] | None = None,
+    l2_penalty: float = 0.0,
+    clip_norm: float | None = None,
+    seed: int | None = 0,
+    progress: bool | None = None,
+    callback: Callable[[int, dict[str, float]], Any] | None = None,
+) -> dict[str, list[float]]:
+    """Train ``model`` on ``(X, y)``; return the history of per-epoch figures.
+
+    - ``loss``: a name from :mod:`nn.losses` (``"mse"``, ``"binary_cross_entropy"``,
+      ``"cross_entropy"``, ``"hinge"``) or a function ``(outputs, targets) -> Value``.
+    - ``optimizer``: an :class:`~nn.optim.Optimizer` on ``model.parameters()``, or a name
+      (``"sgd"``, ``"adam"``, ``"rmsprop"``) with ``lr`` (Adam's default here is 0.01).
+    - ``batch_size``: samples per step, shuffled each epoch with ``random.Random(seed)``;
+      ``None`` means the whole set in one step (one step per epoch, in order).
+    - ``l2_penalty``: adds ``l2_penalty * sum(p*p)`` to each step's loss (micrograd's
+      regularisation); ``clip_norm`` clips the gradient's global norm before each step.
+    - ``validation_data=(X_val, y_val)``: evaluated after each epoch (``val_`` figures).
+    - ``progress``: a tqdm bar with the running loss and metrics; ``None`` shows it only when
+      stderr is a terminal.
+    - ``callback(epoch, figures)`` runs after each epoch; returning ``True`` stops training.
+
+    The history maps ``"loss"``, each metric, and their ``val_`` versions to one number per
+    epoch; the training figures are averaged over the epoch's steps, before each update.
+    """
+    from tqdm.auto import tqdm
+
+    loss_fn = get_loss(loss)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
+    if batch_size is not None and (
+        isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    rows = _rows(X, _model_nin(model))
+    targets = _targets(y, len(rows))
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("validation_data must be a pair (X_val, y_val)")
+        val_rows = _rows(validation_data[0], _model_nin(model), "X_val")
+        val_targets = _targets(validation_data[1], len(val_rows), "y_val")
+    opt = _optimizer(model, optimizer, lr)
+    metric_fns = _metric_fns(metrics)
+    params = model.parameters()
+    if l2_penalty:
+        l2(params[:1], l2_penalty)  # validates the coefficient up front
+    rng = random.Random(seed)
+    n = len(rows)
+    size = n if batch_size is None else min(batch_size, n)
+    order = list(range(n))
+    # Inputs become constant leaves once, not once per step.
+    inputs = [[Value(v) for v in row] for row in rows]
+    history: dict[str, list[float]] = {"loss": []}
+    for name in metric_fns:
+        history[name] = []
+    if validation_data is not None:
+        history["val_loss"] = []
+        for name in metric_fns:
+            history["val_" + name] = []
+
+    bar = tqdm(total=epochs, unit="epoch", disable=not _use_progress(progress), leave=True)
+    try:
+        for epoch in range(epochs):
+            if batch_size is not None:
+                rng.shuffle(order)
+            total_loss = 0.0
+            outs: list[Any] = []
+            outs_targets: list[Any] = []
+            for start in range(0, n, size):
+                idx = order[start : start + size]
+                preds = [model(inputs[i]) for i in idx]
+                batch_targets = [targets[i] for i in idx]
+                value = loss_fn(preds, batch_targets)
+                if not isinstance(value, Value):
+                    raise TypeError(
+                        f"the loss function must return a Value, got {type(value).__name__}"
+                    )
+                if l2_penalty:
+                    value = value + l2(params, l2_penalty)
+                for p in params:
+                    p.grad = 0.0
+                value.backward()
+                if clip_norm is not None:
+                    clip_grad_norm(params, clip_norm)
+                opt.step()
+                total_loss += value.data * len(idx)
+                if metric_fns:
+                    outs.extend(_plain(p) for p in preds)
+                    outs_targets.extend(batch_targets)
+                del value, preds
+            figures = {"loss": total_loss / n}
+            for name, fn in metric_fns.items():
+                figures[name] = float(fn(outs, outs_targets))
+            if validation_data is not None:
+                val = _evaluate(model, val_rows, val_targets, loss_fn, metric_fns)
+                figures.update({"val_" + k: v for k, v in val.items()})
+            for k, v in figures.items():
+                history[k].append(v)
+            bar.set_postfix({k: f"{v:.4f}" for k, v in figures.items()}, refresh=False)
+            bar.update(1)
+            if callback is not None and callback(epoch, figures) is True:
+                break
+            if not math.isfinite(figures["loss"]):
+                bar.write(f"epoch {epoch + 1}: the loss is {figures['loss']}; stopping")
+                break
+    finally:
+        bar.close()
+    return history
+
+
+# --------------------------------------------------------------------------- inference
+def _outputs(model: Any, rows: list[list[float]]) -> list[Any]:
+    fast = getattr(model, "predict_one", None)
+    if fast is not None:
+        return [fast(row) for row in rows]
+    with no_grad():
+        return [_plain(model(row)) for row in rows]
+
+
+def predict(model: Any, X: Any) -> list[Any]:
+    """The model's outputs for every row of ``X``, as floats (lists of floats for several
+    outputs); records no graph."""
+    return _outputs(model, _rows(X, _model_nin(model)))
+
+
+def evaluate(
+    model: Any,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Callable[..., Any] = "mse",
+    metrics: Sequence[Any] | None = ("accuracy",),
+) -> dict[str, float]:
+    """The mean loss and each metric over ``(X, y)``, recording no graph."""
+    rows = _rows(X, _model_nin(model))
+    return _evaluate(model, rows, _targets(y, len(rows)), get_loss(loss), _metric_fns(metrics))
+
+
+def _evaluate(
+    model: Any, rows: list[list[float]], targets: list[Any], loss_fn: Callable[..., Any],
+    fns: dict[str, Metric],
+) -> dict[str, float]:
+    outs = _outputs(model, rows)
+    with no_grad():
+        preds = [[Value(v) for v in o] if isinstance(o, list) else Value(o) for o in outs]
+        value = loss_fn(preds, targets)
+    figures = {"loss": value.data if isinstance(value, Value) else float(value)}
+    for name, fn in fns.items():
+        figures[name] = float(fn(outs, targets))
+    return figures
+
+
+__all__ = ["METRICS", "accuracy", "evaluate", "fit", "predict"]
