@@ -131,6 +131,10 @@ def _accumulate(old: Any, new: Any) -> Any:
     return old + new
 
 
+def _number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
 def _propagate(
     order: list[Value], seed: Any, *, create_graph: bool, stop: Iterable[Value] = ()
 ) -> dict[Value, Any]:
@@ -155,6 +159,9 @@ def _propagate(
                 elif type(d) is float and d == -1.0:
                     contribution = -g
                 else:
+                    if anomaly and create_graph:  # check before g * d records a node that
+                        # anomaly mode would flag as '*' made by the backward() call
+                        anomaly_backward(node, index, _number(g) * _number(d), g)
                     contribution = g * d
                 if anomaly:
                     anomaly_backward(node, index, contribution, g)
