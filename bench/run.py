@@ -1,0 +1,593 @@
+"""Time autograd-core against micrograd 0.1.0 on the workloads of shared/bench-workloads.md.
+
+    python bench/run.py                 # everything (several minutes)
+    python bench/run.py --quick         # small sizes, 2 repeats: a smoke run
+    python bench/run.py --only W1,W3 --json results.json
+
+Every engine x workload runs in a fresh subprocess: one untimed warm-up, then the median of
+5 timed repeats (``time.perf_counter``), Python's garbage collector left on as users have it.
+The table gives absolute times and the ratio micrograd time / autograd-core time, with the
+machine and the date. Correctness checks run on every repeat; a failed check makes the
+command exit with status 1. Targets missed do not change the exit status: they are reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # benchmark the checkout, installed or not
+
+from bench import workloads as W  # noqa: E402
+
+MARKER = "BENCH-RESULT "
+FULL_W1 = (1_000, 10_000, 100_000, 1_000_000)
+QUICK_W1 = (1_000, 10_000)
+FULL_W2 = 100_000
+QUICK_W2 = 10_000
+WORKLOADS = ("W1", "W2", "W3")
+# micrograd's backward recurses once per node of depth; these are what it needs to finish.
+BIG_RECURSION_LIMIT = 10**7
+BIG_STACK = 1 << 30
+
+TARGETS = {
+    "W3-nodes": 12.0,
+    "W3-nn": 50.0,
+    "W2": 4.0,
+}
+
+
+# =========================================================================== child side
+def _median_times(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
+def _in_big_stack_thread(fn: Callable[[], Any]) -> Any:
+    """Run ``fn`` in a thread with a 1 GiB stack and a recursion limit of 10**7 (micrograd)."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed back to the calling thread
+            box["error"] = exc
+
+    old_limit = sys.getrecursionlimit()
+    old_stack = threading.stack_size(BIG_STACK)
+    sys.setrecursionlimit(BIG_RECURSION_LIMIT)
+    try:
+        thread = threading.Thread(target=target, name="big-stack")
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old_stack)
+        sys.setrecursionlimit(old_limit)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _try_default_limit(build: Callable[[], tuple[Any, ...]]) -> str:
+    """Run micrograd's backward once at the default recursion limit; describe what happens."""
+    limit = sys.getrecursionlimit()
+    graph = build()
+    try:
+        graph[-1].backward()
+    except RecursionError as exc:
+        outcome = f"RecursionError at the default recursion limit ({limit}): {exc}"
+    else:
+        outcome = f"completed at the default recursion limit ({limit})"
+    del graph
+    gc.collect()  # micrograd's graphs hold cycles; clear this one before timing starts
+    return outcome
+
+
+def _timed_phases(build: Callable[[], tuple[Any, ...]], check: Callable[[tuple], Any],
+                  repeats: int) -> tuple[list[dict[str, float]], Any]:
+    """Warm-up plus ``repeats`` runs of build / backward / free, each phase timed; checked."""
+    runs = []
+    checked = None
+    perf = time.perf_counter
+    for index in range(repeats + 1):
+        t0 = perf()
+        graph = build()
+        t1 = perf()
+        graph[-1].backward()
+        t2 = perf()
+        checked = check(graph)
+        t3 = perf()
+        del graph
+        t4 = perf()
+        if index:  # the first run is the warm-up
+            runs.append({"build": t1 - t0, "backward": t2 - t1, "free": t4 - t3,
+                         "total": (t1 - t0) + (t2 - t1) + (t4 - t3)})
+    return runs, checked
+
+
+def child_w1(engine: str, n: int, repeats: int) -> dict[str, Any]:
+    V = W.load_value_class(engine)
+    oracle = W.w1_oracle(n)
+    result: dict[str, Any] = {}
+
+    def build() -> tuple[Any, Any]:
+        return W.w1_build(V, n)
+
+    def check(graph: tuple) -> Any:
+        return W.w1_check(graph[0], graph[1], n, oracle)
+
+    def measure() -> tuple[list[dict[str, float]], Any]:
+        return _timed_phases(build, check, repeats)
+
+    if engine == "micrograd":
+        result["default_limit"] = _try_default_limit(build)
+        runs, checked = _in_big_stack_thread(measure)
+        result["setup"] = "sys.setrecursionlimit(10**7), thread with a 1 GiB stack"
+    else:
+        runs, checked = measure()
+        result["setup"] = f"default recursion limit ({sys.getrecursionlimit()}), main thread"
+    result.update(runs=runs, median=_median_times(runs), check=checked)
+    return result
+
+
+def child_w2(engine: str, n: int, repeats: int) -> dict[str, Any]:
+    V = W.load_value_class(engine)
+    xs, ws = W.w2_data(n)
+    result: dict[str, Any] = {}
+
+    def build() -> tuple[Any, Any, Any]:
+        return W.w2_build(V, xs, ws)
+
+    def check(graph: tuple) -> Any:
+        return W.w2_check(*graph, xs, ws)
+
+    def measure() -> tuple[list[dict[str, float]], Any]:
+        return _timed_phases(build, check, repeats)
+
+    if engine == "micrograd":
+        result["default_limit"] = _try_default_limit(build)
+        runs, checked = _in_big_stack_thread(measure)
+        result["setup"] = "sys.setrecursionlimit(10**7), thread with a 1 GiB stack"
+    else:
+        runs, checked = measure()
+        result["setup"] = f"default recursion limit ({sys.getrecursionlimit()}), main thread"
+    result.update(runs=runs, median=_median_times(runs), check=checked)
+    return result
+
+
+def child_w2_memory(engine: str, n: int) -> dict[str, Any]:
+    """tracemalloc's current bytes after one W2 build, per node; also GC-tracked objects."""
+    V = W.load_value_class(engine)
+    xs, ws = W.w2_data(n)
+    gc.collect()
+    objects_before = len(gc.get_objects())
+    tracemalloc.start()
+    before, _ = tracemalloc.get_traced_memory()
+    graph = W.w2_build(V, xs, ws)
+    after, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    objects_after = len(gc.get_objects())
+    nodes = W.w2_nodes(n)
+    del graph
+    return {
+        "nodes": nodes,
+        "bytes": after - before,
+        "bytes_per_node": (after - before) / nodes,
+        "gc_objects_per_node": (objects_after - objects_before) / nodes,
+    }
+
+
+def _gc_profile(fn: Callable[[], Any]) -> dict[str, Any]:
+    """Run ``fn`` once with a gc callback that sums the time spent in collections."""
+    spent = [0.0]
+    collections = [0, 0, 0]
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[0] += time.perf_counter() - started[0]
+            collections[info["generation"]] += 1
+
+    gc.callbacks.append(callback)
+    try:
+        t0 = time.perf_counter()
+        fn()
+        total = time.perf_counter() - t0
+    finally:
+        gc.callbacks.remove(callback)
+    return {"total": total, "gc": spent[0], "gc_share": spent[0] / total,
+            "collections": collections}
+
+
+def child_w3(engine: str, variant: str, repeats: int, steps: int) -> dict[str, Any]:
+    V = W.load_value_class(engine)
+    points, labels = W.moons()
+    runs = []
+    losses: list[float] = []
+    description = ""
+    perf = time.perf_counter
+    for index in range(repeats + 1):
+        model, params, description = W.make_w3_model(engine, variant)
+        t0 = perf()
+        got = W.w3_train(V, model, params, points, labels, steps)
+        t1 = perf()
+        # micrograd keeps parents in a set, so its gradient sums run in an order that
+        # varies between runs: repeats agree to rounding, not bit for bit.
+        if losses and abs(got[-1] - losses[-1]) > 1e-12 * abs(losses[-1]):
+            raise AssertionError(
+                f"W3 {engine} {variant}: repeats disagree, loss {got[-1]!r} vs {losses[-1]!r}"
+            )
+        losses = got
+        if index:
+            runs.append({"steps": t1 - t0, "step": (t1 - t0) / steps})
+        del model, params
+    model, params, _ = W.make_w3_model(engine, variant)
+    profile = _gc_profile(lambda: W.w3_train(V, model, params, points, labels, steps))
+    return {"runs": runs, "median": _median_times(runs), "losses": losses,
+            "final_loss": losses[-1], "model": description, "steps": steps,
+            "gc_profile": profile}
+
+
+def child_main(spec: dict[str, Any]) -> dict[str, Any]:
+    kind = spec["task"]
+    engine = spec["engine"]
+    if kind == "W1":
+        return child_w1(engine, spec["n"], spec["repeats"])
+    if kind == "W2":
+        return child_w2(engine, spec["n"], spec["repeats"])
+    if kind == "W2-mem":
+        return child_w2_memory(engine, spec["n"])
+    if kind in ("W3-nodes", "W3-nn"):
+        return child_w3(engine, kind[3:], spec["repeats"], spec["steps"])
+    raise ValueError(f"unknown task {kind!r}")
+
+
+# =========================================================================== parent side
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    try:
+        from importlib.metadata import version
+
+        import micrograd  # noqa: F401
+
+        micrograd_version = version("micrograd")
+    except Exception:  # not installed: its rows are skipped
+        micrograd_version = None
+    import autograd_core
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "platform": f"{platform.system()} {platform.machine()}",
+        "autograd_core": autograd_core.__version__,
+        "micrograd": micrograd_version,
+    }
+
+
+def _load() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def run_child(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run one engine x workload in a fresh interpreter; its result, or the error it hit."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+    started = time.perf_counter()
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              cwd=str(ROOT))
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {timeout:.0f} s"}
+    wall = time.perf_counter() - started
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARKER):
+            result = json.loads(line[len(MARKER):])
+            result["wall"] = wall
+            return result
+    tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+    if proc.returncode < 0:
+        tail = f"killed by signal {-proc.returncode} ({tail})"
+    return {"error": tail, "returncode": proc.returncode, "wall": wall}
+
+
+def plan(args: argparse.Namespace, engines: list[str]) -> list[dict[str, Any]]:
+    w1_sizes = QUICK_W1 if args.quick else FULL_W1
+    w2_size = QUICK_W2 if args.quick else FULL_W2
+    tasks: list[dict[str, Any]] = []
+    for name in args.only:
+        if name == "W1":
+            for n in w1_sizes:
+                tasks += [{"task": "W1", "engine": e, "n": n} for e in engines]
+        elif name == "W2":
+            tasks += [{"task": "W2", "engine": e, "n": w2_size} for e in engines]
+            tasks += [{"task": "W2-mem", "engine": e, "n": w2_size} for e in engines]
+        elif name == "W3":
+            tasks += [{"task": "W3-nodes", "engine": e, "steps": W.W3_STEPS} for e in engines]
+            if "autograd_core" in engines:
+                tasks.append({"task": "W3-nn", "engine": "autograd_core", "steps": W.W3_STEPS})
+    for task in tasks:
+        task["repeats"] = args.repeats
+    return tasks
+
+
+def _key(task: dict[str, Any]) -> str:
+    size = f" N={task['n']}" if "n" in task else ""
+    return f"{task['task']}{size} {task['engine']}"
+
+
+def fmt_time(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def fmt_n(n: int) -> str:
+    exponent = len(str(n)) - 1
+    return f"1e{exponent}" if n == 10**exponent else str(n)
+
+
+def _ratio(mg: float | None, ours: float | None) -> str:
+    if mg is None or ours is None or ours <= 0:
+        return "-"
+    return f"{mg / ours:.1f}x"
+
+
+def build_report(results: dict[str, dict[str, Any]], tasks: list[dict[str, Any]],
+                 info: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+    """(table lines, targets, failed checks)."""
+    failures: list[str] = []
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def get(task: dict[str, Any]) -> dict[str, Any] | None:
+        return results.get(_key(task))
+
+    def median(res: dict[str, Any] | None, key: str) -> float | None:
+        if res is None or "error" in res:
+            return None
+        return res["median"][key]
+
+    def status(res: dict[str, Any] | None) -> str | None:
+        if res is not None and "error" in res:
+            return "failed: " + res["error"][:60]
+        return None
+
+    for task in tasks:
+        res = get(task)
+        if res is not None and "error" in res:
+            failures.append(f"{_key(task)}: {res['error']}")
+    seen: set[str] = set()
+    targets: list[dict[str, Any]] = []
+    for task in tasks:
+        kind = task["task"]
+        label = kind + (f" N={fmt_n(task['n'])}" if "n" in task else "")
+        if label in seen or task["engine"] != "autograd_core":
+            continue
+        seen.add(label)
+        ours = get(task)
+        mg = get({**task, "engine": "micrograd"}) if kind != "W3-nn" else get(
+            {**task, "task": "W3-nodes", "engine": "micrograd"})
+        if kind in ("W1", "W2"):
+            phases = ("build", "backward", "total")
+            for phase in phases:
+                name = "build + backward + free" if phase == "total" else phase
+                rows.append((label, name,
+                             status(mg) or fmt_time(median(mg, phase)),
+                             status(ours) or fmt_time(median(ours, phase)),
+                             _ratio(median(mg, phase), median(ours, phase))))
+            if kind == "W2":
+                targets.append(_target("W2 build + backward + free", median(mg, "total"),
+                                       median(ours, "total"), TARGETS["W2"]))
+            if kind == "W1" and task["n"] == max(t["n"] for t in tasks if t["task"] == "W1"):
+                done = ours is not None and "error" not in ours
+                targets.append({"target": f"W1 N={fmt_n(task['n'])} completes",
+                                "value": "completes" if done else "failed", "met": done})
+        elif kind == "W2-mem":
+            b_ours = None if ours is None or "error" in ours else ours["bytes_per_node"]
+            b_mg = None if mg is None or "error" in mg else mg["bytes_per_node"]
+            rows.append((label, "bytes per node (tracemalloc)",
+                         "-" if b_mg is None else f"{b_mg:.0f} B",
+                         "-" if b_ours is None else f"{b_ours:.0f} B",
+                         _ratio(b_mg, b_ours)))
+            met = None if b_ours is None or b_mg is None else b_ours <= b_mg / 2
+            targets.append({"target": "W2 bytes/node <= half of micrograd's",
+                            "value": _ratio(b_mg, b_ours), "met": met})
+        else:
+            model = "" if ours is None or "error" in ours else f" ({ours['model']})"
+            rows.append((label, "one training step" + model,
+                         status(mg) or fmt_time(median(mg, "step")),
+                         status(ours) or fmt_time(median(ours, "step")),
+                         _ratio(median(mg, "step"), median(ours, "step"))))
+            targets.append(_target(f"{kind} step", median(mg, "step"),
+                                   median(ours, "step"), TARGETS[kind]))
+            if ours is not None and "error" not in ours:
+                if mg is not None and "error" not in mg:
+                    try:
+                        rel = W.w3_check(ours["final_loss"], mg["final_loss"], kind)
+                        ours["loss_vs_micrograd"] = rel
+                    except AssertionError as exc:
+                        failures.append(str(exc))
+    lines = ["| workload | measure | micrograd 0.1.0 | autograd-core | ratio |",
+             "| --- | --- | ---: | ---: | ---: |"]
+    lines += [f"| {' | '.join(row)} |" for row in rows]
+    return lines, targets, failures
+
+
+def _target(name: str, mg: float | None, ours: float | None, want: float) -> dict[str, Any]:
+    if mg is None or ours is None:
+        return {"target": f"{name} >= {want:g}x micrograd", "value": "-", "met": None}
+    ratio = mg / ours
+    return {"target": f"{name} >= {want:g}x micrograd", "value": f"{ratio:.1f}x",
+            "met": ratio >= want}
+
+
+def notes(results: dict[str, dict[str, Any]]) -> list[str]:
+    out = []
+    for key, res in results.items():
+        if key.endswith("micrograd") and "default_limit" in res:
+            out.append(f"- {key.replace(' micrograd', '')}: micrograd {res['default_limit']}; "
+                       f"timed with {res['setup']}.")
+    for key, res in results.items():
+        if key.startswith("W3") and "error" not in res:
+            prof = res["gc_profile"]
+            extra = ""
+            if "loss_vs_micrograd" in res:
+                extra = f", relative difference from micrograd {res['loss_vs_micrograd']:.1e}"
+            out.append(
+                f"- {key}: loss after {res['steps']} steps {res['final_loss']:.12g}{extra}; "
+                f"cyclic GC took {prof['gc_share']:.0%} of an extra profiled repeat "
+                f"(collections per generation {prof['collections']})."
+            )
+        if key.startswith("W2-mem") and "error" not in res:
+            out.append(f"- {key}: {res['bytes_per_node']:.0f} bytes and "
+                       f"{res['gc_objects_per_node']:.2f} GC-tracked objects per node.")
+    return out
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    path = path.resolve()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench/run.py",
+        description="Time autograd-core against micrograd 0.1.0 (shared/bench-workloads.md).",
+    )
+    parser.add_argument("--quick", action="store_true",
+                        help="small sizes (W1 N=1e3,1e4; W2 N=1e4) and 2 repeats: a smoke run")
+    parser.add_argument("--only", default=",".join(WORKLOADS),
+                        help="comma-separated workloads to run, from W1,W2,W3 (default: all)")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also write every figure (all repeats) as JSON to PATH")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="timed repeats after the warm-up (default 5, 2 with --quick)")
+    parser.add_argument("--timeout", type=float, default=3600.0,
+                        help="seconds allowed for one engine x workload process (default 3600)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child is not None:
+        return args
+    only = [w.strip().upper() for w in args.only.split(",") if w.strip()]
+    unknown = [w for w in only if w not in WORKLOADS]
+    if unknown or not only:
+        parser.error(f"--only takes workloads from {','.join(WORKLOADS)}; got {args.only!r}")
+    args.only = list(dict.fromkeys(only))
+    if args.repeats is None:
+        args.repeats = 2 if args.quick else 5
+    if args.repeats < 1:
+        parser.error(f"--repeats must be at least 1, got {args.repeats}")
+    if args.json is not None and not args.json.resolve().parent.is_dir():
+        parser.error(f"--json: the folder {args.json.resolve().parent} does not exist")
+    if args.timeout <= 0:
+        parser.error(f"--timeout must be positive, got {args.timeout}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.child is not None:
+        result = child_main(json.loads(args.child))
+        print(MARKER + json.dumps(result), flush=True)
+        return 0
+    info = machine_info()
+    engines = ["autograd_core"] + (["micrograd"] if info["micrograd"] else [])
+    if not info["micrograd"]:
+        print("micrograd is not installed (pip install -r bench/requirements.txt): "
+              "timing autograd-core alone, no ratios.", file=sys.stderr)
+    now = _dt.datetime.now(_dt.timezone.utc)
+    load_start = _load()
+    tasks = plan(args, engines)
+    results: dict[str, dict[str, Any]] = {}
+    for i, task in enumerate(tasks, 1):
+        key = _key(task)
+        print(f"[{i}/{len(tasks)}] {key} ...", end="", file=sys.stderr, flush=True)
+        res = run_child(task, args.timeout)
+        results[key] = res
+        done = res.get("error") or f"{res['wall']:.1f} s"
+        print(f" {done}", file=sys.stderr, flush=True)
+    load_end = _load()
+    table, targets, failures = build_report(results, tasks, info)
+    header = [
+        f"autograd-core {info['autograd_core']} vs micrograd {info['micrograd'] or '(absent)'}"
+        f", {now:%Y-%m-%d %H:%M} UTC",
+        f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
+        f"{info['platform']}, {info['python']}",
+        f"method: median of {args.repeats} timed repeats after 1 untimed warm-up, "
+        "time.perf_counter, GC on, each engine x workload in a fresh process"
+        + (" (--quick sizes)" if args.quick else ""),
+        f"load average (1, 5, 15 min): {load_start} at start, {load_end} at end",
+        "ratio = micrograd time / autograd-core time (for bytes: micrograd / ours)",
+    ]
+    print("\n".join(header))
+    print()
+    print("\n".join(table))
+    print()
+    for line in notes(results):
+        print(line)
+    print()
+    print("targets:")
+    for t in targets:
+        mark = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
+        print(f"- {t['target']}: {t['value']} ({mark})")
+    if failures:
+        print()
+        print("FAILED:")
+        for f in failures:
+            print(f"- {f}")
+    if args.json is not None:
+        write_json_atomic(args.json, {
+            "date": now.isoformat(timespec="seconds"), "machine": info,
+            "load_average": {"start": load_start, "end": load_end},
+            "repeats": args.repeats, "quick": args.quick, "results": results,
+            "targets": targets, "failures": failures, "table": table,
+        })
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

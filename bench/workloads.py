@@ -1,0 +1,344 @@
+"""The benchmark workloads of ``shared/bench-workloads.md``, written once for every engine.
+
+Each workload is a function of an engine's ``Value`` class, so autograd-core and micrograd
+build the same graph from the same code. The checks compare results with independent
+oracles (plain float arithmetic, or the other engine) and raise ``AssertionError`` naming
+what disagreed. Nothing here times anything: ``bench/run.py`` does, and
+``tests/test_bench_smoke.py`` runs the checks at tiny sizes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections.abc import Callable, Sequence
+from typing import Any
+
+ENGINES = ("autograd_core", "micrograd")
+# The layer sizes of micrograd's moons demo: MLP 2-16-16-1.
+W3_SIZES = (2, 16, 16, 1)
+W3_STEPS = 20
+
+
+# --------------------------------------------------------------------------- engines
+def _micrograd_tanh(self: Any) -> Any:
+    """tanh as one node, written the way micrograd 0.1.0 writes its relu."""
+    from micrograd.engine import Value
+
+    t = math.tanh(self.data)
+    out = Value(t, (self,), "tanh")
+
+    def _backward() -> None:
+        self.grad += (1 - t**2) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def _micrograd_exp(self: Any) -> Any:
+    """exp as one node, written the way micrograd 0.1.0 writes its relu."""
+    from micrograd.engine import Value
+
+    e = math.exp(self.data)
+    out = Value(e, (self,), "exp")
+
+    def _backward() -> None:
+        self.grad += e * out.grad
+
+    out._backward = _backward
+    return out
+
+
+def load_value_class(engine: str) -> type:
+    """The ``Value`` class of ``engine`` ("autograd_core" or "micrograd").
+
+    micrograd 0.1.0 has no ``tanh`` or ``exp``; they are added here as single nodes.
+    """
+    if engine == "autograd_core":
+        from autograd_core import Value
+
+        return Value
+    if engine == "micrograd":
+        from micrograd.engine import Value
+
+        if not hasattr(Value, "tanh"):
+            Value.tanh = _micrograd_tanh
+        if not hasattr(Value, "exp"):
+            Value.exp = _micrograd_exp
+        return Value
+    raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+# --------------------------------------------------------------------------- W1 chain
+def w1_build(V: type, n: int) -> tuple[Any, Any]:
+    """``y = tanh(y * 1.0001 + 0.0001)`` n times from ``x = 0.5``; returns ``(x, y)``."""
+    x = V(0.5)
+    y = x
+    for _ in range(n):
+        y = (y * 1.0001 + 0.0001).tanh()
+    return x, y
+
+
+def w1_oracle(n: int) -> tuple[float, float]:
+    """The chain in plain floats: (final y, dy/dx as the float64 product of local slopes)."""
+    y = 0.5
+    product = 1.0
+    for _ in range(n):
+        y = math.tanh(y * 1.0001 + 0.0001)
+        product *= 1.0001 * (1 - y * y)
+    return y, product
+
+
+def w1_check(x: Any, y: Any, n: int,
+             oracle: tuple[float, float] | None = None) -> dict[str, float]:
+    """Compare the chain's value and ``x.grad`` with :func:`w1_oracle` (or a saved result).
+
+    The gradient must agree to a relative 1e-9 up to n = 1e5; past that the product underflows
+    into denormals, so it is checked to an absolute 1e-300.
+    """
+    want_y, want_grad = w1_oracle(n) if oracle is None else oracle
+    got_grad = float(x.grad)
+    if float(y.data) != want_y:
+        raise AssertionError(f"W1 N={n}: y = {float(y.data)!r}, the float chain gives {want_y!r}")
+    if n <= 100_000:
+        rel = abs(got_grad - want_grad) / abs(want_grad)
+        if not rel < 1e-9:
+            raise AssertionError(
+                f"W1 N={n}: x.grad = {got_grad!r}, float64 product {want_grad!r} "
+                f"(relative error {rel:.3g} >= 1e-9)"
+            )
+        return {"grad": got_grad, "oracle": want_grad, "rel_error": rel}
+    err = abs(got_grad - want_grad)
+    if not err < 1e-300:
+        raise AssertionError(
+            f"W1 N={n}: x.grad = {got_grad!r}, float64 product {want_grad!r} "
+            f"(absolute error {err:.3g} >= 1e-300)"
+        )
+    return {"grad": got_grad, "oracle": want_grad, "abs_error": err}
+
+
+# --------------------------------------------------------------------------- W2 wide
+def w2_data(n: int) -> tuple[list[float], list[float]]:
+    """The inputs and weights of W2 (deterministic, in [-0.5, 0.5))."""
+    xs = [((i * 37) % 101) / 101 - 0.5 for i in range(n)]
+    ws = [((i * 53) % 97) / 97 - 0.5 for i in range(n)]
+    return xs, ws
+
+
+def w2_build(V: type, xs: Sequence[float], ws: Sequence[float]) -> tuple[list, list, Any]:
+    """``s = x0*w0 + x1*w1 + ...`` built with ``+`` left to right (4N-1 nodes)."""
+    X = [V(v) for v in xs]
+    W = [V(v) for v in ws]
+    s = X[0] * W[0]
+    for i in range(1, len(X)):
+        s = s + X[i] * W[i]
+    return X, W, s
+
+
+def w2_nodes(n: int) -> int:
+    """Nodes in W2's graph: 2N leaves, N products, N-1 sums."""
+    return 4 * n - 1
+
+
+def w2_check(X: Sequence[Any], W: Sequence[Any], s: Any, xs: Sequence[float],
+             ws: Sequence[float]) -> dict[str, float]:
+    """The sum equals the float sum (same order); d s / d x_i = w_i and d s / d w_i = x_i."""
+    n = len(xs)
+    want = xs[0] * ws[0]
+    for i in range(1, n):
+        want = want + xs[i] * ws[i]
+    if float(s.data) != want:
+        raise AssertionError(f"W2 N={n}: s = {float(s.data)!r}, the float sum is {want!r}")
+    picks = sorted({0, 1, n // 3, n // 2, n - 2, n - 1} & set(range(n)))
+    for i in picks:
+        if float(X[i].grad) != ws[i] or float(W[i].grad) != xs[i]:
+            raise AssertionError(
+                f"W2 N={n}: x[{i}].grad = {float(X[i].grad)!r} (want w = {ws[i]!r}), "
+                f"w[{i}].grad = {float(W[i].grad)!r} (want x = {xs[i]!r})"
+            )
+    return {"sum": want, "checked": len(picks)}
+
+
+# --------------------------------------------------------------------------- W3 moons
+def moons(n_half: int = 50, noise: float = 0.1, seed: int = 1337) -> tuple[list, list]:
+    """Two interleaving half circles, deterministic: (points, labels -1 outer / +1 inner)."""
+    rng = random.Random(seed)
+    points: list[tuple[float, float]] = []
+    labels: list[float] = []
+    for i in range(n_half):
+        t = math.pi * i / (n_half - 1)
+        gx = rng.gauss(0, noise)
+        gy = rng.gauss(0, noise)
+        points.append((math.cos(t) + gx, math.sin(t) + gy))
+        labels.append(-1.0)
+    for i in range(n_half):
+        t = math.pi * i / (n_half - 1)
+        gx = rng.gauss(0, noise)
+        gy = rng.gauss(0, noise)
+        points.append((1 - math.cos(t) + gx, 1 - math.sin(t) - 0.5 + gy))
+        labels.append(1.0)
+    return points, labels
+
+
+def initial_parameters(sizes: Sequence[int] = W3_SIZES, seed: int = 1337) -> list[float]:
+    """Parameters in micrograd's order (per layer, per neuron: weights, then bias 0)."""
+    rng = random.Random(seed)
+    params: list[float] = []
+    for nin, nout in itertools.pairwise(sizes):
+        for _ in range(nout):
+            params.extend(rng.uniform(-1, 1) for _ in range(nin))
+            params.append(0.0)
+    return params
+
+
+class NodeMLP:
+    """An MLP built node by node exactly as micrograd's ``nn.MLP``, for any ``Value`` class.
+
+    A neuron is ``sum((wi*xi for wi, xi in zip(w, x)), b)``, i.e. ``b + w0*x0 + w1*x1 + ...``,
+    with relu on the hidden layers and a linear output, as in micrograd 0.1.0.
+    """
+
+    def __init__(self, V: type, sizes: Sequence[int], values: Sequence[float]) -> None:
+        it = iter(values)
+        self.layers: list[tuple[list[tuple[list[Any], Any]], bool]] = []
+        last = len(sizes) - 2
+        for index, (nin, nout) in enumerate(itertools.pairwise(sizes)):
+            neurons = []
+            for _ in range(nout):
+                w = [V(next(it)) for _ in range(nin)]
+                neurons.append((w, V(next(it))))
+            self.layers.append((neurons, index != last))
+
+    def __call__(self, x: Sequence[Any]) -> Any:
+        for neurons, nonlin in self.layers:
+            out = []
+            for w, b in neurons:
+                # micrograd's neuron, character for character
+                act = sum((wi * xi for wi, xi in zip(w, x)), b)  # noqa: B905
+                out.append(act.relu() if nonlin else act)
+            x = out
+        return x[0] if len(x) == 1 else x
+
+    def parameters(self) -> list[Any]:
+        return [p for neurons, _ in self.layers for w, b in neurons for p in (*w, b)]
+
+
+class FusedMLP(NodeMLP):
+    """The same MLP with each neuron one ``autograd_core.dot(w, x, b)`` node (fused)."""
+
+    def __call__(self, x: Sequence[Any]) -> Any:
+        from autograd_core import dot
+
+        for neurons, nonlin in self.layers:
+            out = []
+            for w, b in neurons:
+                act = dot(w, x, b)
+                out.append(act.relu() if nonlin else act)
+            x = out
+        return x[0] if len(x) == 1 else x
+
+
+def micrograd_mlp(values: Sequence[float], sizes: Sequence[int] = W3_SIZES) -> tuple[Any, list]:
+    """micrograd's own ``nn.MLP`` with its parameters set to ``values``."""
+    from micrograd.nn import MLP
+
+    model = MLP(sizes[0], list(sizes[1:]))
+    params = model.parameters()
+    _assign(params, values)
+    return model, params
+
+
+def nn_mlp(values: Sequence[float], sizes: Sequence[int] = W3_SIZES) -> tuple[Any, list]:
+    """The project's ``nn.MLP`` (fused neurons) with its parameters set to ``values``.
+
+    Raises ``ImportError`` when ``nn.MLP`` does not exist yet.
+    """
+    from nn import MLP
+
+    model = MLP(sizes[0], list(sizes[1:]))
+    params = list(model.parameters())
+    _assign(params, values)
+    return model, params
+
+
+def _assign(params: Sequence[Any], values: Sequence[float]) -> None:
+    if len(params) != len(values):
+        raise AssertionError(
+            f"the model has {len(params)} parameters, the workload defines {len(values)}"
+        )
+    for p, v in zip(params, values, strict=True):
+        p.data = v
+        p.grad = 0.0
+
+
+def make_w3_model(engine: str, variant: str) -> tuple[Any, list, str]:
+    """(model, parameters, description) for a W3 variant ("nodes" or "nn") on ``engine``.
+
+    For "nn" on autograd_core the project's ``nn.MLP`` is used when it exists; otherwise the
+    same fused network is built from ``autograd_core.dot`` (said so in the description).
+    """
+    values = initial_parameters()
+    if engine == "micrograd":
+        if variant != "nodes":
+            raise ValueError("micrograd has no fused neuron; W3-nn runs on autograd_core only")
+        model, params = micrograd_mlp(values)
+        return model, params, "micrograd.nn.MLP (node by node)"
+    V = load_value_class(engine)
+    if variant == "nodes":
+        model = NodeMLP(V, W3_SIZES, values)
+        return model, model.parameters(), "node by node, as micrograd"
+    if variant == "nn":
+        try:
+            model, params = nn_mlp(values)
+            return model, params, "nn.MLP (fused dot neuron)"
+        except ImportError:
+            model = FusedMLP(V, W3_SIZES, values)
+            return model, model.parameters(), "autograd_core.dot neurons (nn.MLP not available)"
+    raise ValueError(f"unknown W3 variant {variant!r}; choose 'nodes' or 'nn'")
+
+
+def w3_loss(V: type, model: Callable[[Any], Any], params: Sequence[Any],
+            points: Sequence[tuple[float, float]], labels: Sequence[float]) -> Any:
+    """micrograd's demo loss: mean hinge ``relu(1 - y*score)`` plus ``1e-4 * sum(p*p)``."""
+    inputs = [[V(a), V(b)] for a, b in points]
+    scores = [model(x) for x in inputs]
+    data_loss = None
+    for yi, score in zip(labels, scores, strict=True):
+        li = (1 + (-yi) * score).relu()
+        data_loss = li if data_loss is None else data_loss + li
+    reg = None
+    for p in params:
+        reg = p * p if reg is None else reg + p * p
+    return data_loss * (1 / len(points)) + reg * 1e-4
+
+
+def w3_step(V: type, model: Callable[[Any], Any], params: Sequence[Any],
+            points: Sequence[tuple[float, float]], labels: Sequence[float], k: int) -> float:
+    """One SGD step of the demo (learning rate ``1 - 0.9*k/100``); returns the loss."""
+    loss = w3_loss(V, model, params, points, labels)
+    for p in params:
+        p.grad = 0.0
+    loss.backward()
+    lr = 1.0 - 0.9 * k / 100
+    for p in params:
+        p.data -= lr * p.grad
+    return float(loss.data)
+
+
+def w3_train(V: type, model: Callable[[Any], Any], params: Sequence[Any],
+             points: Sequence[tuple[float, float]], labels: Sequence[float],
+             steps: int = W3_STEPS) -> list[float]:
+    """``steps`` SGD steps; the loss of each step."""
+    return [w3_step(V, model, params, points, labels, k) for k in range(steps)]
+
+
+def w3_check(loss: float, reference: float, what: str) -> float:
+    """The loss after 20 steps agrees with the reference (micrograd's) to 1e-6 relative."""
+    rel = abs(loss - reference) / abs(reference)
+    if not rel <= 1e-6:
+        raise AssertionError(
+            f"W3 {what}: loss after the steps {loss!r}, micrograd's {reference!r} "
+            f"(relative difference {rel:.3g} > 1e-6)"
+        )
+    return rel
