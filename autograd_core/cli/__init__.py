@@ -16,16 +16,14 @@ import importlib.util
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from .. import __version__
 from . import commands
-from .commands import UserError
+from .commands import PROG, UserError, _Parser
 from .output import Style
 
 __all__ = ["main"]
-
-PROG = "autograd-core"
 
 _EXPRESSION_HELP = (
     "the expression, in Python syntax: numbers, variables, + - * / **, parentheses and the "
@@ -74,16 +72,6 @@ def _examples(command: str) -> str:
         lines.append(f"  {example}")
         lines.append(f"      {what}")
     return "\n".join(lines)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line on stderr (then exit status 2)."""
-
-    def error(self, message: str) -> NoReturn:
-        if "unrecognized arguments: -" in message or "argument -" in message:
-            message += (" (an expression that starts with '-' goes after --, as in "
-                        f"{PROG} grad -- '-x**2' x=1)")
-        raise UserError(f"{message} (see {self.prog} --help)")
 
 
 def _available_commands() -> list[str]:
@@ -171,13 +159,43 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _shield_expressions(argv: Sequence[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Keep an expression that starts with '-' (``-x**2``) from being read as an option.
+
+    argparse reads any argument with a space as a positional one, and the expression parser
+    ignores leading spaces, so such an argument gets a space in front. Arguments after ``--``
+    are all positional.
+    """
+    options = [s for action in parser._actions for s in action.option_strings]
+    shielded: list[str] = []
+    rest = False
+    for arg in argv:
+        if rest or (arg.startswith("-") and arg != "--" and not _is_option(arg, options)):
+            shielded.append(" " + arg if arg.startswith("-") else arg)
+        elif arg == "--" and not rest:
+            rest = True
+        else:
+            shielded.append(arg)
+    return shielded
+
+
+def _is_option(arg: str, options: Sequence[str]) -> bool:
+    head = arg.split("=", 1)[0]
+    if head in options:
+        return True
+    if arg.startswith("--"):  # a long option, unless it cannot be one (--x*2)
+        return head[2:].replace("-", "").replace("_", "").isalnum()
+    return len(arg) > 2 and arg[:2] in options  # a short option with its value attached
+
+
 def _run(argv: list[str]) -> int:
     available = _available_commands()
     if argv and argv[0] == "demo":
         return commands.run_demo(argv[1:])
     if argv and argv[0] in available:
         command = argv[0]
-        args = _command_parser(command).parse_intermixed_args(argv[1:])
+        parser = _command_parser(command)
+        args = parser.parse_intermixed_args(_shield_expressions(argv[1:], parser))
         return _HANDLERS[command](args)
     if not argv:
         _top_parser(available).print_help(sys.stderr)

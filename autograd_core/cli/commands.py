@@ -9,7 +9,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from ..graph import gradients
 from ..value import Value
@@ -24,6 +24,19 @@ class UserError(Exception):
         super().__init__(message)
         self.message = message
         self.detail = detail  # extra lines, such as an expression with a caret under a mistake
+
+
+PROG = "autograd-core"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line on stderr (then exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        if "unrecognized arguments: -" in message or "argument -" in message:
+            message += (" (an expression that starts with '-' goes after --, as in "
+                        f"{PROG} grad -- '-x**2' x=1)")
+        raise UserError(f"{message} (see {self.prog} --help)")
 
 
 def _user_error(exc: ExprError) -> UserError:
@@ -242,9 +255,12 @@ DEMO_VALUES = ("x=2", "w=-3", "b=6.8813735870195432")
 
 def engine_demo(argv: Sequence[str]) -> int:
     """The demo when the network demo (``nn.demo``) is not there: one neuron's gradients."""
-    parser = argparse.ArgumentParser(
-        prog="autograd-core demo",
-        description="Show the value and the gradients of one neuron, tanh(x*w + b).",
+    parser = _Parser(
+        prog=f"{PROG} demo",
+        description="Show the value and the gradients of one neuron, tanh(x*w + b). (The "
+        "network demo runs instead when nn.demo is installed.)",
+        epilog=f"example:\n  {PROG} demo",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.parse_args(list(argv))
     args = argparse.Namespace(

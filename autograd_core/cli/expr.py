@@ -546,7 +546,8 @@ def parse_assignments(items: Iterable[str]) -> dict[str, float]:
         name, sep, raw = item.partition("=")
         if not sep:
             raise ExprError(
-                f"expected NAME=VALUE, got {item!r} (write x=2, with no spaces around =)"
+                f"expected NAME=VALUE, got {item.lstrip()!r} (write x=2, with no spaces "
+                "around =)"
             )
         name = check_name(name.strip(), item)
         try:
@@ -586,6 +587,8 @@ def load_vars_file(path: str) -> dict[str, float]:
 
     try:
         data = json.loads(raw, parse_constant=no_constants)
+    except ExprError:
+        raise
     except json.JSONDecodeError as exc:
         raise ExprError(
             f"{where}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
