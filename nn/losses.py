@@ -223,8 +223,14 @@ def binary_cross_entropy(
         t = _number(t, f"binary_cross_entropy: target {i}")
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"binary_cross_entropy: target {i} is {t!r}, outside [0, 1]")
-        sp = softplus(z)
-        losses.append(sp if t == 0.0 else sp - t * z)
+        # softplus(z) - t*z, written as (1 - t) softplus(z) + t softplus(-z): both terms are
+        # >= 0, so nothing cancels (softplus(40) - 40 would lose the whole answer).
+        if t == 0.0:
+            losses.append(softplus(z))
+        elif t == 1.0:
+            losses.append(softplus(-z))
+        else:
+            losses.append((1.0 - t) * softplus(z) + t * softplus(-z))
     return _reduce(losses, reduction)
 
 
