@@ -10,6 +10,7 @@ for a differentiable gradient. Built-in ops (in :mod:`autograd_core.ops`) and us
 from __future__ import annotations
 
 import math
+import operator
 import os
 import sys
 import weakref
@@ -275,8 +276,18 @@ def _binary_methods(op: Op) -> tuple[Callable[..., Value], Callable[..., Value]]
     return method, reflected
 
 
+def _returns_float(forward: Callable[..., Any]) -> bool:
+    """True for the forwards of built-in ops, known to return a float for float inputs."""
+    return getattr(forward, "__module__", None) in ("math", __package__ + ".ops") or forward in (
+        abs, operator.neg
+    )
+
+
 def _unary_method(op: Op) -> Callable[[Value], Value]:
     forward = op.forward
+    if not _returns_float(forward):  # a user's op: make ``data`` a float as Op.evaluate does
+        def forward(x: float, _f: Callable[..., Any] = op.forward) -> float:
+            return float(_f(x))
     check = op.check
 
     def method(self: Value) -> Value:
