@@ -19,8 +19,10 @@ from autograd_core import (
     cos,
     dot,
     exp,
+    gradients,
     log,
     power,
+    primitive,
     relu,
     sigmoid,
     sin,
@@ -466,3 +468,32 @@ def test_log_of_inf_has_zero_slope_and_exp_of_minus_inf_too():
     y = Value(-inf)
     y.exp().backward()
     assert y.grad == 0.0
+
+
+# --------------------------------------------------------------------------- user-defined ops
+def test_a_custom_method_op_stores_a_float_like_every_other_path():
+    # regression: the method path skipped the float() that Op.evaluate applies, so a forward
+    # returning an int gave an int ``data`` through x.method() but a float through op(x)
+    square_int = primitive(
+        "test_ops_square_int", lambda x: int(x * x), lambda x, out: 2 * x, method=True
+    )
+    x = Value(3.0)
+    for y in (x.test_ops_square_int(), square_int(x)):
+        assert type(y.data) is float and y.data == 9.0
+        assert y.op == "test_ops_square_int"
+    y = x.test_ops_square_int()
+    y.backward()
+    assert x.grad == 6.0
+    assert square_int(3) == 9.0 and type(square_int(3)) is float
+
+
+def test_a_custom_op_works_with_second_derivatives():
+    softplus = primitive(
+        "test_ops_softplus", lambda x: math.log1p(math.exp(x)), lambda x, out: sigmoid(x)
+    )
+    x = Value(0.3)
+    (d1,) = gradients(softplus(x), [x], create_graph=True)
+    s = 1 / (1 + math.exp(-0.3))
+    assert math.isclose(d1.data, s)
+    d1.backward()
+    assert math.isclose(x.grad, s * (1 - s))
