@@ -98,12 +98,16 @@ def _name(f: Any) -> str:
     return getattr(f, "name", None) or getattr(f, "__name__", None) or type(f).__name__
 
 
-def _evaluate(fn: Callable[..., Any], point: list[float], who: str, names: list[str]) -> float:
+def _evaluate(
+    fn: Callable[..., Any], point: list[float], who: str, names: list[str], nudged: bool = True
+) -> float:
     """``f`` at ``point`` as a float, recording nothing."""
     with _mode.no_grad():
         try:
             out = fn(*[Value(x, n) for x, n in zip(point, names, strict=True)])
         except ValueError as exc:  # DomainError and friends
+            if not nudged:  # the user's own point: their error as it is
+                raise
             shown = ", ".join(f"{n}={x!r}" for n, x in zip(names, point, strict=True))
             raise ValueError(
                 f"{who}: f is not defined at a finite-difference point ({shown}): {exc}. Move the "
@@ -175,7 +179,7 @@ def gradcheck(
     autograd_core.check.GradcheckError: gradcheck failed for bad_square at (x0=1.5): ...
     """
     fn, point, names, eps, atol, rtol = _prepare(f, inputs, eps, atol, rtol, "gradcheck")
-    _evaluate(fn, point, "gradcheck", names)  # clear errors for bad f before differentiating
+    _evaluate(fn, point, "gradcheck", names, nudged=False)  # clear errors for a bad f first
     _, analytic = value_and_grad(fn, tuple(range(len(point))))(*point)
     rows = []
     mismatches = []
@@ -212,7 +216,7 @@ def gradgradcheck(
     True
     """
     fn, point, names, eps, atol, rtol = _prepare(f, inputs, eps, atol, rtol, "gradgradcheck")
-    _evaluate(fn, point, "gradgradcheck", names)
+    _evaluate(fn, point, "gradgradcheck", names, nudged=False)
     everything = tuple(range(len(point)))
     first = value_and_grad(fn, everything)
     analytic = hessian(fn, everything)(*point)
