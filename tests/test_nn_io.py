@@ -150,7 +150,7 @@ def test_truncated_file(tmp_path):
 def test_version_error_names_the_versions(tmp_path):
     _, path = _saved(tmp_path)
     path.write_text(_corrupt(_doc(path), "version"))
-    with pytest.raises(ValueError, match="version 2.*reads version 1"):
+    with pytest.raises(ValueError, match=r"version 2.*reads version 1"):
         load(path)
 
 

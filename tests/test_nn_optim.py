@@ -37,7 +37,7 @@ def test_sgd_momentum_and_weight_decay_two_steps():
 def test_sgd_schedule_is_micrograds_decay():
     p = _param(0.0, 1.0)
     opt = SGD([p], lr=1.0, schedule=linear_decay(100, final=0.1))
-    for k in range(3):
+    for _ in range(3):
         opt.step()
     # steps use rates 1.0, 0.991, 0.982
     assert p.data == pytest.approx(-(1.0 + 0.991 + 0.982), rel=1e-14)
