@@ -75,7 +75,9 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
 
     Leaves accumulate (``+=``) across calls, as in PyTorch; intermediate nodes are overwritten
     with this pass's gradient. With ``create_graph=True`` the gradients are Values recorded as
-    a graph, so they can be differentiated again.
+    a graph, so they can be differentiated again. Such a gradient is built from the nodes that
+    hold it (``x.grad`` refers to ``x``), a reference cycle as in PyTorch: reset the gradients
+    (``root.zero_grad()``) to let the graph be freed at once rather than by the collector.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")
