@@ -113,8 +113,8 @@ def _moons(
     save(model, model_path)
     written.append(("model", model_path))
     if not args.no_plots:
-        written += _plot_loss(history, out, "moons: hinge + L2 loss")
-        written += _plot_boundary(model, X, y, out)
+        written += _plots(lambda: _plot_loss(history, out, "moons: hinge + L2 loss")
+                          + _plot_boundary(model, X, y, out))
     written.append(_neuron_graph(model, X[0], out))
     return accuracy, written
 
@@ -146,7 +146,7 @@ def _digits(
     save(model, model_path)
     written.append(("model", model_path))
     if not args.no_plots:
-        written += _plot_loss(history, out, "digits: cross-entropy")
+        written += _plots(lambda: _plot_loss(history, out, "digits: cross-entropy"))
     return accuracy, written
 
 
@@ -171,6 +171,13 @@ def _save_figure(fig: Any, out: str, stem: str) -> list[tuple[str, str]]:
         _write_bytes(path, buffer.getvalue())
         written.append((f"{stem.replace('_', ' ')} ({ext})", path))
     return written
+
+
+def _plots(draw: Any) -> list[tuple[str, str]]:
+    try:
+        return draw()
+    except ImportError as exc:
+        return [("plots", f"(skipped: {exc})")]
 
 
 def _write_bytes(path: str, data: bytes) -> None:
