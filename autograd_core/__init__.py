@@ -33,6 +33,7 @@ from .ops import (
 )
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
+from .steps import Stepper, backward_steps, explain
 from .functional import grad, hessian, value_and_grad
 from .check import GradcheckError, gradcheck, gradgradcheck
 
@@ -43,15 +44,18 @@ __all__ = [
     "DomainError",
     "GradcheckError",
     "Op",
+    "Stepper",
     "Value",
     "__version__",
     "absolute",
     "backward",
+    "backward_steps",
     "cos",
     "detect_anomaly",
     "dot",
     "enable_grad",
     "exp",
+    "explain",
     "grad",
     "gradcheck",
     "gradgradcheck",

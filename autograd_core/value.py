@@ -167,6 +167,12 @@ class Value:
 
         backward(self, grad, create_graph=create_graph)
 
+    def backward_steps(self, grad: Any = None) -> Any:
+        """``backward()`` one node at a time: yields a ``Step`` per node (see ``steps.py``)."""
+        from .steps import backward_steps
+
+        return backward_steps(self, grad)
+
     def zero_grad(self) -> None:
         """Set ``grad`` of this node and of every node it depends on back to 0.0."""
         from .graph import topological_order

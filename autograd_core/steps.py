@@ -1,0 +1,386 @@
+"""The backward pass one node at a time: ``backward_steps``, ``Stepper`` and ``explain``.
+
+Each step takes one node whose gradient is complete and sends it on to the node's parents
+with the chain rule, exactly as :func:`autograd_core.backward` does, in the same order and
+with the same float arithmetic, so after the last step every ``.grad`` equals what
+``backward()`` gives. A step prints as the chain rule with numbers:
+
+>>> from autograd_core import Value
+>>> n = Value(0.881373587019543, label="n")
+>>> o = n.tanh(); o.label = "o"
+>>> for step in o.backward_steps():
+...     print(step)
+o = tanh(n): n.grad += (1 - o**2) * o.grad = 0.5 * 1.0 = 0.5
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from . import mode as _mode
+from .graph import topological_order
+from .primitives import anomaly_backward, local_derivatives
+from .value import Value, to_float
+
+__all__ = [
+    "Explanation",
+    "ParentUpdate",
+    "Step",
+    "Stepper",
+    "backward_steps",
+    "explain",
+    "expression",
+    "format_number",
+    "node_names",
+]
+
+_BINARY_OPERATORS = {"+", "-", "*", "/", "**"}
+_PLACEHOLDER = re.compile(r"\{(x|a|b|out)\}")
+
+
+# --------------------------------------------------------------------------- naming
+def format_number(x: Any) -> str:
+    """A float shortened to 4 significant digits, always showing it is a float (``1.0``).
+
+    >>> format_number(0.7071067811865476), format_number(1.0), format_number(-2.5e-07)
+    ('0.7071', '1.0', '-2.5e-07')
+    """
+    if isinstance(x, Value):
+        x = x.data
+    x = float(x)
+    text = f"{x:.4g}"
+    if math.isfinite(x) and not any(c in text for c in ".en"):
+        text += ".0"
+    return text
+
+
+def node_names(root: Value) -> dict[Value, str]:
+    """A short unique name for every node ``root`` depends on: its label, else ``t1``, ``t2``...
+
+    Generated names count in forward order (inputs first). A label used by two different nodes
+    gets a suffix on its second use (``x``, ``x_2``), so every name points at one node.
+
+    >>> from autograd_core import Value
+    >>> x = Value(2.0, label="x")
+    >>> y = x * 3
+    >>> sorted(node_names(y).values())
+    ['t1', 't2', 'x']
+    """
+    forward = topological_order(root)[::-1]
+    taken = {node.label for node in forward if node.label}
+    names: dict[Value, str] = {}
+    used: set[str] = set()
+    counter = 0
+    for node in forward:
+        label = node.label
+        if label:
+            name = label
+            suffix = 1
+            while name in used:
+                suffix += 1
+                name = f"{label}_{suffix}"
+        else:
+            counter += 1
+            name = f"t{counter}"
+            while name in taken or name in used:
+                counter += 1
+                name = f"t{counter}"
+        used.add(name)
+        names[node] = name
+    return names
+
+
+def expression(node: Value, names: dict[Value, str]) -> str:
+    """How ``node`` was computed, in its parents' names: ``tanh(n)``, ``x * w``, ``x**2``."""
+    op = node._op
+    if op is None:
+        return "leaf"
+    args = [names.get(p, "?") for p in node.parents]
+    name = op.name
+    if op.arity == 2 and name in _BINARY_OPERATORS:
+        return f"{args[0]} {name} {args[1]}"
+    if op.arity == 1 and name.startswith("**"):
+        return f"{args[0]}{name}"
+    if op.arity == 1 and name == "neg":
+        return f"-{args[0]}"
+    return f"{name}({', '.join(args)})"
+
+
+def _formulas(node: Value, names: dict[Value, str]) -> list[str]:
+    """Each local derivative of ``node`` as text in the nodes' names (``(1 - o**2)``)."""
+    op = node._op
+    parents = node.parents
+    out = names.get(node, "?")
+    arg_names = [names.get(p, "?") for p in parents]
+    templates = op.formulas if op is not None else None
+    if templates is None:
+        return [f"d{out}/d{a}" for a in arg_names]
+    if callable(templates):
+        return [str(t) for t in templates(arg_names, out)]
+    if op.arity == 1:
+        mapping = {"x": arg_names[0], "out": out}
+    else:
+        mapping = {"a": arg_names[0], "b": arg_names[1], "out": out}
+    return [
+        _PLACEHOLDER.sub(lambda m: mapping.get(m.group(1), m.group(0)), str(t)) for t in templates
+    ]
+
+
+# --------------------------------------------------------------------------- steps
+@dataclass(frozen=True)
+class ParentUpdate:
+    """What one step sends to one parent: ``parent.grad += local * upstream``."""
+
+    parent: Value
+    name: str
+    index: int  # position among the node's parents
+    formula: str  # the local derivative as text, in the nodes' names
+    local: float  # d node / d parent
+    contribution: float  # local * upstream, added to parent.grad
+    grad_after: float  # parent.grad once the contribution is added
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node sending its gradient to its parents (one application of the chain rule)."""
+
+    index: int  # 0 for the first step
+    node: Value
+    name: str
+    expression: str  # how the node was computed, e.g. "tanh(n)"
+    upstream: float  # the node's gradient, d root / d node
+    updates: tuple[ParentUpdate, ...]
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The nodes this step sends gradient to, in argument order."""
+        return tuple(u.parent for u in self.updates)
+
+    def lines(self) -> list[str]:
+        """One chain-rule line per parent."""
+        grad = f"{self.name}.grad"
+        lines = []
+        for u in self.updates:
+            line = (
+                f"{u.name}.grad += {u.formula} * {grad} = {format_number(u.local)} * "
+                f"{format_number(self.upstream)} = {format_number(u.contribution)}"
+            )
+            if format_number(u.grad_after) != format_number(u.contribution):
+                line += f" (now {format_number(u.grad_after)})"
+            lines.append(line)
+        return lines
+
+    def __str__(self) -> str:
+        head = f"{self.name} = {self.expression}:"
+        lines = self.lines()
+        if not lines:
+            return head
+        pad = " " * (len(head) + 1)
+        return f"{head} " + f"\n{pad}".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Step {self.index}: {self.name} = {self.expression}, grad {self.upstream:.4g}>"
+
+
+def _grad_number(g: Any) -> float:
+    return g.data if isinstance(g, Value) else g
+
+
+def _prepare(root: Value, grad: Any) -> tuple[list[Value], float]:
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_steps() needs a Value, got {type(root).__name__}")
+    seed = 1.0 if grad is None else to_float(grad, "the seed gradient")
+    order = topological_order(root, leaves=False) if root._op is not None else []
+    return order, seed
+
+
+def _start(root: Value, order: list[Value], seed: float) -> None:
+    """Reset the intermediate nodes and seed the root, as ``backward()`` does."""
+    if not order:  # the root is a leaf: it only receives the seed
+        root.grad = _grad_number(root.grad) + seed
+        return
+    for node in order:
+        node.grad = 0.0
+    root.grad = seed
+
+
+def _run(order: list[Value], names: dict[Value, str]) -> Iterator[Step]:
+    anomaly = _mode.current().anomaly
+    for index, node in enumerate(order):
+        g = node.grad
+        updates = []
+        for position, (parent, local, formula) in enumerate(
+            zip(node.parents, local_derivatives(node), _formulas(node, names), strict=True)
+        ):
+            contribution = g * local
+            if anomaly:
+                anomaly_backward(node, position, contribution)
+            parent.grad += contribution
+            updates.append(
+                ParentUpdate(parent, names[parent], position, formula, local, contribution,
+                             parent.grad)
+            )
+        yield Step(index, node, names[node], expression(node, names), g, tuple(updates))
+
+
+def backward_steps(root: Value, grad: Any = None) -> Iterator[Step]:
+    """``backward()`` one node at a time: yields a :class:`Step` per node that has parents.
+
+    Gradients are applied as the steps run (leaves accumulate, intermediate nodes start from
+    0.0, ``root.grad`` is the seed, 1.0 unless ``grad`` is given); once the generator is
+    exhausted every ``.grad`` is what ``root.backward(grad)`` would have set. Leaves have no
+    step of their own: they only receive gradient.
+
+    >>> from autograd_core import Value
+    >>> x = Value(3.0, label="x")
+    >>> y = x * x; y.label = "y"
+    >>> print(next(backward_steps(y)))
+    y = x * x: x.grad += x * y.grad = 3.0 * 1.0 = 3.0
+               x.grad += x * y.grad = 3.0 * 1.0 = 3.0 (now 6.0)
+    """
+    order, seed = _prepare(root, grad)
+    names = node_names(root)
+    _start(root, order, seed)
+    yield from _run(order, names)
+
+
+class Stepper:
+    """Walk through ``backward()`` in the REPL: ``s = Stepper(loss); s.next(); s.rest()``.
+
+    Creating a stepper starts the pass (intermediate gradients reset, the root seeded);
+    ``next()`` applies one step and returns it (``None`` once done), ``rest()`` applies the
+    remaining steps and returns them. ``current`` is the last step taken, ``done`` tells
+    whether the pass is complete, ``steps`` lists the steps taken so far.
+
+    >>> from autograd_core import Value
+    >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
+    >>> c = a * b; c.label = "c"
+    >>> d = c.relu(); d.label = "d"
+    >>> s = Stepper(d); s
+    <Stepper: 0 of 2 steps taken; next: d = relu(c)>
+    >>> print(s.next())
+    d = relu(c): c.grad += (c > 0) * d.grad = 0.0 * 1.0 = 0.0
+    >>> len(s.rest()), s.done, a.grad
+    (1, True, 0.0)
+    """
+
+    def __init__(self, root: Value, grad: Any = None) -> None:
+        order, seed = _prepare(root, grad)
+        self.root = root
+        self.names = node_names(root)
+        self.total = len(order)
+        self.steps: list[Step] = []
+        self._order = order
+        _start(root, order, seed)
+        self._iterator = _run(order, self.names)
+
+    @property
+    def current(self) -> Step | None:
+        """The step taken last (``None`` before the first)."""
+        return self.steps[-1] if self.steps else None
+
+    @property
+    def done(self) -> bool:
+        """True once every step has been applied."""
+        return len(self.steps) >= self.total
+
+    def next(self) -> Step | None:
+        """Apply the next step and return it; ``None`` when the pass is already complete."""
+        step = next(self._iterator, None)
+        if step is not None:
+            self.steps.append(step)
+        return step
+
+    __next__ = next
+
+    def rest(self) -> list[Step]:
+        """Apply every remaining step and return them."""
+        taken = list(self._iterator)
+        self.steps.extend(taken)
+        return taken
+
+    def __iter__(self) -> Iterator[Step]:
+        return self._iterator_wrapper()
+
+    def _iterator_wrapper(self) -> Iterator[Step]:
+        while (step := self.next()) is not None:
+            yield step
+
+    def __repr__(self) -> str:
+        taken = len(self.steps)
+        if self.done:
+            return f"<Stepper: all {self.total} steps taken>"
+        node = self._order[taken]
+        return (
+            f"<Stepper: {taken} of {self.total} steps taken; "
+            f"next: {self.names[node]} = {expression(node, self.names)}>"
+        )
+
+
+# --------------------------------------------------------------------------- explain
+@dataclass(frozen=True)
+class Explanation:
+    """Every node of a graph in topological order: name, op, data, grad, local derivatives.
+
+    ``rows`` holds tuples ``(name, expression, data, grad, [(parent name, formula, value)])``;
+    ``str()`` and the REPL show it as a table.
+    """
+
+    rows: tuple[tuple[str, str, float, float, tuple[tuple[str, str, float], ...]], ...]
+
+    def __str__(self) -> str:
+        header = ("node", "computed as", "data", "grad", "local derivatives")
+        table = [header]
+        for name, expr, data, grad, locals_ in self.rows:
+            derivs = ", ".join(
+                f"d/d{p} = {f} = {format_number(v)}" if f != format_number(v)
+                else f"d/d{p} = {f}"
+                for p, f, v in locals_
+            )
+            table.append((name, expr, format_number(data), format_number(grad), derivs))
+        widths = [max(len(row[i]) for row in table) for i in range(4)]
+        lines = []
+        for i, row in enumerate(table):
+            cells = [row[j].ljust(widths[j]) if j < 2 else row[j].rjust(widths[j])
+                     for j in range(4)]
+            lines.append("  ".join([*cells, row[4]]).rstrip())
+            if i == 0:
+                lines.append("  ".join("-" * w for w in [*widths, len(header[4])]))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def explain(root: Value) -> Explanation:
+    """A table of every node ``root`` depends on, root first: the numbers behind ``backward()``.
+
+    Gradients are read as they are (run ``backward()`` first to see them filled in).
+
+    >>> from autograd_core import Value
+    >>> x = Value(3.0, label="x"); y = (x * x).log(); y.label = "y"
+    >>> y.backward()
+    >>> explain(y)
+    node  computed as   data    grad  local derivatives
+    ----  -----------  -----  ------  -----------------
+    y     log(t1)      2.197     1.0  d/dt1 = 1/t1 = 0.1111
+    t1    x * x          9.0  0.1111  d/dx = x = 3.0, d/dx = x = 3.0
+    x     leaf           3.0  0.6667
+    """
+    names = node_names(root)
+    rows = []
+    for node in topological_order(root):
+        locals_ = tuple(
+            (names[p], f, float(v))
+            for p, f, v in zip(node.parents, _formulas(node, names), local_derivatives(node),
+                               strict=True)
+        )
+        rows.append((names[node], expression(node, names), node.data,
+                     _grad_number(node.grad), locals_))
+    return Explanation(tuple(rows))
