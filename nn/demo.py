@@ -31,7 +31,7 @@ from .train import _rows, evaluate, fit, predict
 
 DEFAULTS = {
     "moons": {"epochs": 100, "min_accuracy": 1.0},
-    "digits": {"epochs": 12, "min_accuracy": 0.9},
+    "digits": {"epochs": 10, "min_accuracy": 0.9},
 }
 
 
@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="moons: micrograd's demo (default); digits: 8x8 digits, 10 classes")
     p.add_argument("--out", default="demo-out", help="output folder (default: demo-out/)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="training epochs (moons: 100 full-batch steps; digits: 12)")
+                   help="training epochs (moons: 100 full-batch steps; digits: 10)")
     p.add_argument("--seed", type=int, default=1337, help="seed for weights and shuffling")
     p.add_argument("--min-accuracy", type=float, default=None,
                    help="exit with status 1 below this accuracy (moons: 1.0 on the training "
