@@ -49,3 +49,13 @@ def test_bad_arguments(tmp_path):
     with pytest.raises(SystemExit):
         demo.main(["--dataset", "cifar"])
     assert demo.main(["--out", str(tmp_path), "--epochs", "0"]) == 2
+
+
+def test_without_matplotlib_the_plots_are_skipped(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib.figure", None)
+    status = demo.main(["--out", str(tmp_path), "--epochs", "1", "--no-progress",
+                        "--min-accuracy", "0"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "skipped: the plots need matplotlib" in printed
+    assert (tmp_path / "model.json").is_file() and not (tmp_path / "loss_curve.png").exists()
