@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import warnings
 
 import pytest
 
@@ -401,3 +402,12 @@ def test_vars_file_that_cannot_be_read(tmp_path):
     big.write_text(" " * (expr.MAX_VARS_FILE + 1), encoding="utf-8")
     with pytest.raises(ExprError, match="too large"):
         load_vars_file(str(big))
+
+
+def test_parser_warnings_are_not_printed():
+    # "1if" makes Python's parser warn ("invalid decimal literal"); the CLI prints one line.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(ExprError, match="conditional expressions"):
+            parse("1if x else 2")
+    assert caught == []

@@ -28,7 +28,7 @@ __all__ = ["main"]
 _EXPRESSION_HELP = (
     "the expression, in Python syntax: numbers, variables, + - * / **, parentheses and the "
     "functions exp log sqrt tanh sigmoid relu sin cos abs (quote it for the shell; if it "
-    "starts with '-', put it after --)"
+    "starts with '-', put it after --; '-' reads it from standard input)"
 )
 _ASSIGNMENTS_HELP = "a value for each variable, as name=value (e.g. x=2 w=-3)"
 _VARS_HELP = 'read variable values from a JSON object file, e.g. {"x": 2, "w": -3}'
@@ -170,8 +170,9 @@ def _shield_expressions(argv: Sequence[str], parser: argparse.ArgumentParser) ->
     shielded: list[str] = []
     rest = False
     for arg in argv:
-        if rest or (arg.startswith("-") and arg != "--" and not _is_option(arg, options)):
-            shielded.append(" " + arg if arg.startswith("-") else arg)
+        if rest or (arg.startswith("-") and arg not in ("-", "--")
+                    and not _is_option(arg, options)):
+            shielded.append(" " + arg if arg.startswith("-") and arg != "-" else arg)
         elif arg == "--" and not rest:
             rest = True
         else:

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 from ..graph import gradients
 from ..value import Value
-from .expr import ExprError, Expression, bind, load_vars_file, parse, parse_assignments
+from .expr import MAX_LENGTH, ExprError, Expression, bind, load_vars_file, parse, parse_assignments
 from .output import Style, json_number, number, table
 
 
@@ -44,6 +44,25 @@ def _user_error(exc: ExprError) -> UserError:
 
 
 # --------------------------------------------------------------------------- shared steps
+def read_expression(text: str) -> str:
+    """The expression argument; ``-`` reads it from standard input (for long expressions)."""
+    if text != "-":
+        return text
+    try:
+        data = sys.stdin.read(MAX_LENGTH + 1)
+    except UnicodeDecodeError:
+        raise UserError("the expression on standard input is not valid text") from None
+    except OSError as exc:
+        raise UserError(f"cannot read the expression from standard input ({exc})") from None
+    if len(data) > MAX_LENGTH:
+        raise UserError(
+            f"the expression on standard input is too long: more than {MAX_LENGTH} "
+            "characters"
+        )
+    return data
+
+
+
 @dataclass
 class Bound:
     """An expression, its variables' values and their leaves (labelled with their names)."""
@@ -57,7 +76,7 @@ class Bound:
 def bind_arguments(args: argparse.Namespace) -> Bound:
     """Parse the expression and its variables (``name=value`` and ``--vars``) and evaluate it."""
     try:
-        expression = parse(args.expression)
+        expression = parse(read_expression(args.expression))
         given: dict[str, float] = {}
         if args.vars is not None:
             given.update(load_vars_file(args.vars))

@@ -34,6 +34,7 @@ import math
 import os
 import re
 import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -331,7 +332,9 @@ def parse(text: str) -> Expression:
     lead = len(text) - len(text.lstrip(" "))
     body = text[lead:]
     try:
-        tree = ast.parse(body, mode="eval")
+        with warnings.catch_warnings():  # "invalid decimal literal" and such: errors decide
+            warnings.simplefilter("ignore")
+            tree = ast.parse(body, mode="eval")
     except SyntaxError as exc:
         message = exc.msg or "invalid syntax"
         if exc.offset is not None and (exc.lineno or 1) == 1:
