@@ -27,8 +27,10 @@ BUILTIN: dict[str, Op] = {
 # singularity or a domain edge get a small margin so that sampling reaches close to it.
 WIDE = (-1e3, 1e3, 1e-3)
 RANGES: dict[str, tuple[float, float, float]] = {
-    "+": WIDE, "-": WIDE, "*": WIDE, "neg": WIDE, "abs": WIDE, "relu": WIDE,
-    "sum": WIDE, "dot": WIDE,
+    "+": WIDE, "-": WIDE, "*": WIDE, "neg": WIDE, "abs": WIDE, "relu": WIDE, "sum": WIDE,
+    # Not wider: a dot of 1e5 with a partial of 0.03 (w1 * x1 + w2 * x2, x2 small) is below
+    # the rounding noise of finite differences at that size (|f| * 1e-16 / eps = 1e-5).
+    "dot": (-100.0, 100.0, 1e-3),
     "/": (-1e3, 1e3, 1e-5),
     "**": (-10.0, 10.0, 1e-5),
     "exp": (-700.0, 700.0, 1e-3),
