@@ -90,9 +90,12 @@ def bind_arguments(args: argparse.Namespace) -> Bound:
 
 
 def _root(bound: Bound) -> Value:
-    """The output as a Value (a constant expression becomes one leaf)."""
+    """The output as a Value labelled ``f`` (a constant expression becomes one leaf)."""
     out = bound.output
-    return out if isinstance(out, Value) else Value(out, label="constant")
+    root = out if isinstance(out, Value) else Value(out)
+    if not root.label:  # a bare variable keeps its name
+        root.label = "f" if "f" not in bound.values else "out"
+    return root
 
 
 # --------------------------------------------------------------------------- grad
@@ -243,19 +246,27 @@ def run_graph(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- step
+STEP_PROMPT = "[Enter] next step, [a] all, [q] quit: "
+
+
 def run_step(args: argparse.Namespace) -> int:
+    """Print the backward pass one step at a time (waiting for a key on a terminal)."""
     from .. import steps
 
-    root = _root(bind_arguments(args))
+    bound = bind_arguments(args)
+    root = _root(bound)
     stepper = steps.Stepper(root)
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not args.all
     style = Style.for_stream(sys.stdout)
+    plural = "step" if stepper.total == 1 else "steps"
+    print(style.bold(f"{root.label} = {bound.expression.text.strip()}") +
+          f"   backward pass: {stepper.total} {plural}")
     while not stepper.done:
         print(str(stepper.next()))
         if not interactive or stepper.done:
             continue
         try:
-            answer = input(style.dim("[Enter] next, [a] all, [q] quit: ")).strip().lower()
+            answer = input(style.dim(STEP_PROMPT)).strip().lower()
         except EOFError:
             print()
             return 0
@@ -264,6 +275,9 @@ def run_step(args: argparse.Namespace) -> int:
         if answer.startswith("a"):
             for step in stepper.rest():
                 print(str(step))
+    if bound.leaves:
+        rows = [(f"d{root.label}/d{leaf.label}", float(leaf.grad)) for leaf in bound.leaves]
+        print("\n".join(table(rows, style)))
     return 0
 
 
