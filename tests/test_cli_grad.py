@@ -260,6 +260,8 @@ def test_demo_passes_on_the_network_demo_exit_status(capsys, monkeypatch):
 
 def test_demo_falls_back_to_the_engine_demo(capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "nn.demo", None)
+    # `from nn import demo` finds the attribute first if another test imported nn.demo
+    monkeypatch.delattr(sys.modules.get("nn"), "demo", raising=False)
     code, out, err = run(capsys, "demo")
     assert code == 0 and err == ""
     assert "tanh(x*w + b)" in out
