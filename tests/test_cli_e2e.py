@@ -81,7 +81,7 @@ def test_grad_json_second_and_vars_file(tmp_path):
         (["grad", "x +* y", "x=1", "y=2"], None, "syntax error at column 4"),
         (["grad", "log(x)", "x=-1"], None, "log(x) needs x > 0"),
         (["grad", "x", "x=abc"], None, "'abc' is not a number"),
-        (["grad", "__import__('os').system('echo hacked')"], None, "unknown function"),
+        (["grad", "__import__('os').system('echo hacked')"], None, "not allowed"),
         (["grad", "9**9**9"], None, "too large"),
         (["grad", "-", "x=1"], "(" * 100_000 + "x" + ")" * 100_000, "too long"),
         (["grad", "(" * 4000 + "x" + ")" * 4000, "x=1"], None, "nests too deeply"),

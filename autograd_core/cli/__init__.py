@@ -80,18 +80,24 @@ def _available_commands() -> list[str]:
     available = ["grad"]
     if _viz_ready():
         available.append("graph")
-    if importlib.util.find_spec("autograd_core.steps") is not None:
-        available.append("step")
+    try:
+        if importlib.util.find_spec("autograd_core.steps") is not None:
+            available.append("step")
+    except (ImportError, ValueError):
+        pass
     available.append("demo")
     return available
 
 
 def _viz_ready() -> bool:
+    """True when ``viz`` provides what ``graph`` calls (a half-installed viz counts as no)."""
     try:
         import viz
-    except ImportError:
+
+        return all(callable(getattr(viz, name, None))
+                   for name in ("draw_dot", "save_svg", "backward_page"))
+    except Exception:  # viz may fail to import in many ways; graph is then just not offered
         return False
-    return all(hasattr(viz, name) for name in ("draw_dot", "save_svg", "backward_page"))
 
 
 def _expression_arguments(parser: argparse.ArgumentParser) -> None:
@@ -190,14 +196,16 @@ def _is_option(arg: str, options: Sequence[str]) -> bool:
 
 
 def _run(argv: list[str]) -> int:
-    available = _available_commands()
-    if argv and argv[0] == "demo":
+    command = argv[0] if argv else ""
+    if command == "demo":
         return commands.run_demo(argv[1:])
-    if argv and argv[0] in available:
-        command = argv[0]
+    # grad needs nothing beyond the engine; graph and step only run when their machinery is
+    # there (checked only then, so that grad starts fast)
+    if command == "grad" or (command in _HANDLERS and command in _available_commands()):
         parser = _command_parser(command)
         args = parser.parse_intermixed_args(_shield_expressions(argv[1:], parser))
         return _HANDLERS[command](args)
+    available = _available_commands()
     if not argv:
         _top_parser(available).print_help(sys.stderr)
         return 2
