@@ -222,10 +222,18 @@ def test_every_command_help_has_an_example(capsys, command):
     assert f"autograd-core {command} " in examples
 
 
-def test_demo_help_without_the_network_demo_has_an_example(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "nn.demo", None)  # as if nn.demo did not exist
+@pytest.fixture
+def no_network_demo(monkeypatch):
+    """As if nn.demo did not exist."""
+    monkeypatch.setitem(sys.modules, "nn.demo", None)
+    # `from nn import demo` finds the attribute first if another test imported nn.demo
+    monkeypatch.delattr(sys.modules.get("nn"), "demo", raising=False)
+
+
+def test_demo_help_without_the_network_demo_has_an_example(capsys, no_network_demo):
     code, out, _ = run(capsys, "demo", "--help")
     assert code == 0 and "autograd-core demo" in out
+    assert "one neuron" in out  # the engine demo's own help
 
 
 # --------------------------------------------------------------------------- demo
@@ -258,10 +266,7 @@ def test_demo_passes_on_the_network_demo_exit_status(capsys, monkeypatch):
     assert run(capsys, "demo")[0] == 3
 
 
-def test_demo_falls_back_to_the_engine_demo(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "nn.demo", None)
-    # `from nn import demo` finds the attribute first if another test imported nn.demo
-    monkeypatch.delattr(sys.modules.get("nn"), "demo", raising=False)
+def test_demo_falls_back_to_the_engine_demo(capsys, no_network_demo):
     code, out, err = run(capsys, "demo")
     assert code == 0 and err == ""
     assert "tanh(x*w + b)" in out
