@@ -115,7 +115,9 @@ def _moons(
     if not args.no_plots:
         written += _plots(lambda: _plot_loss(history, out, "moons: hinge + L2 loss")
                           + _plot_boundary(model, X, y, out))
-    written.append(_neuron_graph(model, X[0], out))
+    neuron = model.layers[0].neurons[0]
+    active = [x for x in X if neuron._forward_floats(x) > 0]  # a point where it is not flat
+    written.append(_neuron_graph(model, (active or X)[0], out))
     return accuracy, written
 
 
@@ -243,11 +245,17 @@ def _neuron_graph(model: MLP, x: list[float], out: str) -> tuple[str, str]:
         from viz import save_svg
     except (ImportError, AttributeError):
         return ("neuron graph", "(skipped: viz.save_svg is not available yet)")
+    neuron.zero_grad()  # show this graph's gradients, not the last training step's
     root.backward()
     try:
         save_svg(root, path)
     except (ImportError, AttributeError) as exc:
         return ("neuron graph", f"(skipped: viz could not draw it: {exc})")
+    except RuntimeError as exc:
+        if not type(exc).__module__.startswith("viz"):
+            raise
+        # e.g. viz.render.RendererNotFound: no Graphviz here (viz leaves the .dot file)
+        return ("neuron graph", f"(skipped: {type(exc).__name__}: {exc})")
     return ("neuron graph", path)
 
 
