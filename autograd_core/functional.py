@@ -16,7 +16,9 @@ Recording modes. A transform always records the graph it needs, even when called
 ``torch.func``). A ``no_grad()`` block *inside* ``f`` is respected: what is computed there is a
 constant, so no derivative flows through it (``grad(lambda x: x * stop(x))`` differentiates only
 the first factor). When a transform is called with Values inside ``no_grad()``, the Values it
-returns are constants (leaves), as any op would give there.
+returns are constants (leaves), as any op would give there. The same holds for the engine:
+``backward(create_graph=True)`` records the gradient's graph even inside ``no_grad()`` (it asks
+for that graph explicitly), and nodes computed under ``no_grad()`` are constants to every order.
 """
 
 from __future__ import annotations
