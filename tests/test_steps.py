@@ -1,0 +1,307 @@
+"""Step-by-step backward: backward_steps, Stepper, explain (issue 5)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd_core import (
+    Stepper,
+    Value,
+    backward_steps,
+    dot,
+    explain,
+    primitive,
+    sum_of,
+)
+from autograd_core.steps import node_names
+
+# --------------------------------------------------------------------------- random graphs
+# A graph is a recipe: leaf numbers, then ops that each pick earlier nodes by index. Building
+# the recipe twice gives two identical, independent graphs: one for backward(), one for steps.
+UNARY = {
+    "tanh": lambda x: x.tanh(),
+    "sigmoid": lambda x: x.sigmoid(),
+    "sin": lambda x: x.sin(),
+    "cos": lambda x: x.cos(),
+    "relu": lambda x: x.relu(),
+    "neg": lambda x: -x,
+    "abs": lambda x: abs(x),
+    "square": lambda x: x**2,
+    "exp_small": lambda x: (x.tanh()).exp(),
+    "log_pos": lambda x: (x * x + 1).log(),
+}
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div_safe": lambda a, b: a / (b * b + 1),
+    "const": lambda a, b: 2.5 * a - b,
+}
+finite = st.floats(-3, 3, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def recipes(draw: st.DrawFn) -> dict:
+    leaves = draw(st.lists(finite, min_size=1, max_size=4))
+    prior = draw(st.lists(finite, min_size=len(leaves), max_size=len(leaves)))
+    ops = []
+    for i in range(draw(st.integers(0, 12))):
+        size = len(leaves) + i
+        kind = draw(st.sampled_from(["unary", "binary", "dot", "sum"]))
+        if kind == "unary":
+            ops.append(("unary", draw(st.sampled_from(sorted(UNARY))),
+                        [draw(st.integers(0, size - 1))]))
+        elif kind == "binary":
+            ops.append(("binary", draw(st.sampled_from(sorted(BINARY))),
+                        draw(st.lists(st.integers(0, size - 1), min_size=2, max_size=2))))
+        else:
+            ops.append((kind, "", draw(st.lists(st.integers(0, size - 1), min_size=1,
+                                                max_size=5))))
+    seed = draw(st.one_of(st.none(), finite))
+    return {"leaves": leaves, "prior": prior, "ops": ops, "seed": seed}
+
+
+def build(recipe: dict) -> tuple[Value, list[Value]]:
+    nodes = [Value(x) for x in recipe["leaves"]]
+    leaves = list(nodes)
+    for leaf, g in zip(leaves, recipe["prior"], strict=True):
+        leaf.grad = g  # leaves accumulate: steps must add to what is there
+    for kind, name, args in recipe["ops"]:
+        xs = [nodes[i] for i in args]
+        if kind == "unary":
+            nodes.append(UNARY[name](xs[0]))
+        elif kind == "binary":
+            nodes.append(BINARY[name](*xs))
+        elif kind == "sum":
+            nodes.append(sum_of(xs))
+        else:
+            half = max(1, len(xs) // 2)
+            ws, ins = xs[:half], (xs[half:] + xs)[:half]
+            nodes.append(dot(ws, ins, bias=xs[-1] if len(xs) % 2 else None))
+    return nodes[-1], nodes
+
+
+def same(a: float, b: float) -> bool:
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+@given(recipes())
+def test_steps_reproduce_backward_exactly(recipe: dict) -> None:
+    root_a, nodes_a = build(recipe)
+    root_b, nodes_b = build(recipe)
+    root_a.backward(recipe["seed"])
+    steps = list(backward_steps(root_b, recipe["seed"]))
+    for a, b in zip(nodes_a, nodes_b, strict=True):
+        assert same(a.grad, b.grad), (a, b)
+    # One step per node with parents, each node once.
+    with_parents = {id(n) for n in _reachable(root_b) if n.parents}
+    assert [id(s.node) for s in steps] == list(dict.fromkeys(id(s.node) for s in steps))
+    assert {id(s.node) for s in steps} == with_parents
+    # Each step comes before the steps of its parents (the chain rule's order).
+    position = {id(s.node): i for i, s in enumerate(steps)}
+    for s in steps:
+        for parent in s.node.parents:
+            assert position.get(id(parent), len(steps)) > position[id(s.node)]
+
+
+def _reachable(root: Value) -> list[Value]:
+    stack, seen, out = [root], set(), []
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            out.append(node)
+            stack.extend(node.parents)
+    return out
+
+
+@given(recipes())
+def test_step_records_are_consistent(recipe: dict) -> None:
+    root, _ = build(recipe)
+    for step in backward_steps(root, recipe["seed"]):
+        assert same(step.upstream, step.node.grad)
+        assert len(step.updates) == len(step.node.parents)
+        for update in step.updates:
+            assert update.parent is step.node.parents[update.index]
+            assert same(update.contribution, update.local * step.upstream)
+
+
+# --------------------------------------------------------------------------- oracle
+def central_difference(fn, xs: list[float], i: int, h: float = 1e-6) -> float:
+    up = list(xs)
+    down = list(xs)
+    up[i] += h
+    down[i] -= h
+    return (fn(up) - fn(down)) / (2 * h)
+
+
+@pytest.mark.parametrize(
+    ("fn", "xs"),
+    [
+        (lambda v: (v[0] * v[1] + v[2]).tanh(), [0.3, -1.2, 0.5]),
+        (lambda v: (v[0] / (v[1] * v[1] + 1)).sigmoid() - v[0].sin(), [0.7, 1.1]),
+        (lambda v: dot([v[0], v[1]], [v[2], v[0]], bias=v[1]).exp() ** 2, [0.2, -0.4, 0.3]),
+        (lambda v: sum_of([v[0].cos(), abs(v[1]), (v[0] * v[1]).log()]), [1.3, 0.6]),
+    ],
+)
+def test_steps_match_finite_differences(fn, xs: list[float]) -> None:
+    """Final gradients and every local derivative in the steps against central differences."""
+    leaves = [Value(x) for x in xs]
+    root = fn(leaves)
+    steps = list(root.backward_steps())
+    for i, leaf in enumerate(leaves):
+        oracle = central_difference(lambda v: fn([Value(x) for x in v]).data, xs, i)
+        assert leaf.grad == pytest.approx(oracle, rel=1e-5, abs=1e-6)
+    for step in steps:
+        op = step.node._op
+        inputs = [p.data for p in step.node.parents]
+        for update in step.updates:
+            if op.arity is None:
+                forward = lambda v, op=op: op.forward(v)  # noqa: E731
+            else:
+                forward = lambda v, op=op: op.forward(*v)  # noqa: E731
+            oracle = central_difference(forward, inputs, update.index)
+            assert update.local == pytest.approx(oracle, rel=1e-5, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- text
+def test_step_reads_like_the_chain_rule() -> None:
+    n = Value(math.atanh(math.sqrt(0.5)), label="n")
+    o = n.tanh()
+    o.label = "o"
+    (step,) = list(backward_steps(o))
+    assert str(step) == "o = tanh(n): n.grad += (1 - o**2) * o.grad = 0.5 * 1.0 = 0.5"
+    assert step.name == "o" and step.upstream == 1.0
+    assert step.updates[0].local == pytest.approx(0.5)
+
+
+def test_binary_step_lists_each_parent_and_running_totals() -> None:
+    a = Value(3.0, label="a")
+    b = Value(-2.0, label="b")
+    c = a * b
+    c.label = "c"
+    d = c + a
+    d.label = "d"
+    steps = list(d.backward_steps())
+    assert str(steps[0]).splitlines() == [
+        "d = c + a: c.grad += 1 * d.grad = 1.0 * 1.0 = 1.0",
+        "           a.grad += 1 * d.grad = 1.0 * 1.0 = 1.0",
+    ]
+    assert str(steps[1]).splitlines() == [
+        "c = a * b: a.grad += b * c.grad = -2.0 * 1.0 = -2.0 (now -1.0)",
+        "           b.grad += a * c.grad = 3.0 * 1.0 = 3.0",
+    ]
+
+
+def test_generated_names_are_short_unique_and_avoid_labels() -> None:
+    x = Value(1.0, label="x")
+    t1 = Value(2.0, label="t1")  # a label that looks like a generated name
+    y = (x * t1).exp() + x
+    names = node_names(y)
+    assert len(set(names.values())) == len(names)
+    assert names[x] == "x" and names[t1] == "t1"
+    generated = [name for node, name in names.items() if not node.label]
+    assert all(name.startswith("t") and name[1:].isdigit() for name in generated)
+    assert "t1" not in generated
+
+
+def test_duplicate_labels_are_told_apart() -> None:
+    a = Value(1.0, label="w")
+    b = Value(2.0, label="w")
+    names = node_names(a * b)
+    assert sorted([names[a], names[b]]) == ["w", "w_2"]
+
+
+def test_operators_and_variadic_ops_render_as_expressions() -> None:
+    x = Value(2.0, label="x")
+    w = Value(3.0, label="w")
+    b = Value(1.0, label="b")
+    z = dot([w], [x], bias=b)
+    z.label = "z"
+    q = -(z**2)
+    q.label = "q"
+    text = "\n".join(str(s) for s in q.backward_steps())
+    assert "q = -t1: t1.grad += -1 * q.grad" in text
+    assert "t1 = z**2: z.grad += 2 * z**1 * t1.grad" in text
+    assert "z = dot(w, x, b): w.grad += x * z.grad" in text
+    assert "b.grad += 1 * z.grad" in text
+
+
+def test_op_without_formulas_is_shown_as_a_derivative() -> None:
+    cube = primitive("cube_steps_test", lambda x: x**3, lambda x, out: 3 * x * x)
+    x = Value(2.0, label="x")
+    y = cube(x)
+    y.label = "y"
+    (step,) = list(y.backward_steps())
+    assert str(step) == "y = cube_steps_test(x): x.grad += dy/dx * y.grad = 12.0 * 1.0 = 12.0"
+
+
+# --------------------------------------------------------------------------- Stepper
+def test_stepper_walks_one_step_at_a_time() -> None:
+    x = Value(0.5, label="x")
+    h = (x * x).tanh()
+    h.label = "h"
+    loss = h * 3.0
+    loss.label = "loss"
+    expected_x = _reference_grads(lambda v: ((v * v).tanh() * 3.0), 0.5)
+
+    s = Stepper(loss)
+    assert s.current is None and not s.done and s.total == 3
+    assert repr(s).startswith("<Stepper: 0 of 3 steps taken; next: loss = h * ")
+    first = s.next()
+    assert first is s.current and first.node is loss
+    assert h.grad == 3.0 and x.grad == 0.0  # only the first step has run
+    rest = s.rest()
+    assert len(rest) == 2 and s.done and s.steps == [first, *rest]
+    assert x.grad == expected_x
+    assert s.next() is None and s.current is rest[-1]
+    assert repr(s) == "<Stepper: all 3 steps taken>"
+
+
+def _reference_grads(fn, x0: float) -> float:
+    x = Value(x0)
+    fn(x).backward()
+    return x.grad
+
+
+def test_stepper_iterates_and_handles_a_leaf_root() -> None:
+    x = Value(2.0)
+    s = Stepper(x)
+    assert s.done and s.rest() == [] and x.grad == 1.0
+    y = Value(1.0) * 2 + 1
+    assert [step.index for step in Stepper(y)] == [0, 1]
+
+
+def test_bad_input_is_rejected() -> None:
+    with pytest.raises(TypeError, match="backward_steps\\(\\) needs a Value"):
+        list(backward_steps(3.0))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="seed gradient"):
+        Stepper(Value(1.0) * 2, grad="one")
+
+
+# --------------------------------------------------------------------------- explain
+def test_explain_tables_every_node_in_topological_order() -> None:
+    x = Value(3.0, label="x")
+    y = (x * x).log()
+    y.label = "y"
+    y.backward()
+    table = explain(y)
+    assert [row[0] for row in table.rows] == ["y", "t1", "x"]
+    assert len(table) == 3
+    _name, expr, data, grad, derivs = table.rows[1]
+    assert expr == "x * x" and data == 9.0 and grad == pytest.approx(1 / 9)
+    assert derivs == (("x", "x", 3.0), ("x", "x", 3.0))
+    text = str(table)
+    assert text.splitlines()[0].split() == ["node", "computed", "as", "data", "grad", "local",
+                                            "derivatives"]
+    assert "d/dt1 = 1/t1 = 0.1111" in text and repr(table) == text
+
+
+def test_value_format_spec_and_one_line_repr() -> None:
+    x = Value(2.0 / 3.0, label="x\nlabel")
+    assert f"{x:.3f}" == "0.667"
+    assert "\n" not in repr(x) and "\n" not in repr(x * 2)
