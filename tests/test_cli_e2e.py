@@ -167,3 +167,20 @@ def test_colour_on_a_real_terminal_unless_no_color(tmp_path, no_color):
     text = output.decode()
     assert "6.0" in text
     assert ("\033[" in text) is (not no_color)
+
+
+def test_graph_writes_svg_and_dot(tmp_path):
+    from autograd_core.cli import _available_commands
+
+    if "graph" not in _available_commands():
+        pytest.skip("viz is not available")
+    from viz.render import renderer
+
+    if not renderer():
+        pytest.skip("no Graphviz renderer installed")
+    result = run("graph", "tanh(x*w + b)", "x=2", "w=-3", "b=6.88", "-o", "neuron.svg",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "<svg" in (tmp_path / "neuron.svg").read_text(encoding="utf-8")
+    dot = run("graph", "x*y", "x=1", "y=2", "--rankdir", "TB", cwd=tmp_path)
+    assert dot.returncode == 0 and "rankdir=TB" in dot.stdout

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__
 from . import commands
-from .commands import PROG, UserError, _Parser
+from .commands import PROG, EnvironmentProblem, UserError, _Parser
 from .output import Style
 
 __all__ = ["main"]
@@ -238,6 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         _report(exc.message, exc.detail)
         return 2
+    except EnvironmentProblem as exc:
+        _report(str(exc), "")
+        return 1
     except SystemExit as exc:  # --help, --version, or a command that exits on its own
         return _exit_code(exc)
     except KeyboardInterrupt:

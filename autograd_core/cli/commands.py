@@ -39,6 +39,10 @@ class _Parser(argparse.ArgumentParser):
         raise UserError(f"{message} (see {self.prog} --help)")
 
 
+class EnvironmentProblem(Exception):
+    """Something missing around us (no Graphviz renderer): one line on stderr, exit status 1."""
+
+
 def _user_error(exc: ExprError) -> UserError:
     return UserError(exc.message, exc.caret() if exc.message.startswith("syntax error") else "")
 
@@ -191,6 +195,7 @@ def write_atomically(path: str, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -198,6 +203,12 @@ def write_atomically(path: str, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _check_output_path(path: str, option: str, suffixes: Sequence[str]) -> None:
@@ -214,7 +225,9 @@ def _check_output_path(path: str, option: str, suffixes: Sequence[str]) -> None:
 
 
 def run_graph(args: argparse.Namespace) -> int:
+    """Draw the graph: DOT on stdout, ``-o`` an SVG or DOT file, ``--html`` a stepping page."""
     import viz
+    from viz.render import RendererNotFound, RenderError
 
     if args.output is not None:
         _check_output_path(args.output, "-o", GRAPH_FORMATS)
@@ -225,23 +238,26 @@ def run_graph(args: argparse.Namespace) -> int:
     show_grad = not args.no_grad
     if show_grad:
         root.backward()
+    options = {"rankdir": args.rankdir, "show_grad": show_grad}
     try:
         if args.output is None and args.html is None:
-            print(viz.draw_dot(root, rankdir=args.rankdir, show_grad=show_grad).source)
+            print(viz.draw_dot(root, **options).source)
         if args.output is not None:
             if args.output.lower().endswith(".svg"):
-                viz.save_svg(root, args.output, rankdir=args.rankdir, show_grad=show_grad)
+                viz.save_svg(root, args.output, **options)
             else:
-                dot = viz.draw_dot(root, rankdir=args.rankdir, show_grad=show_grad)
-                write_atomically(args.output, dot.source)
+                write_atomically(args.output, viz.draw_dot(root, **options).source)
             print(f"wrote {args.output}", file=sys.stderr)
         if args.html is not None:
-            if not show_grad:
-                root.backward()
-            viz.backward_page(root, args.html)
+            viz.backward_page(root, args.html, rankdir=args.rankdir)
             print(f"wrote {args.html}", file=sys.stderr)
-    except PermissionError as exc:
-        raise UserError(f"cannot write {exc.filename or 'the file'}: permission denied") from None
+    except (RendererNotFound, RenderError) as exc:
+        raise EnvironmentProblem(str(exc)) from None
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # the file could not be written: read-only, full disk...
+        where = exc.filename or args.output or args.html
+        raise UserError(f"cannot write {where}: {exc.strerror or exc}") from None
     return 0
 
 
