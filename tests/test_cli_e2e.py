@@ -184,3 +184,41 @@ def test_graph_writes_svg_and_dot(tmp_path):
     assert "<svg" in (tmp_path / "neuron.svg").read_text(encoding="utf-8")
     dot = run("graph", "x*y", "x=1", "y=2", "--rankdir", "TB", cwd=tmp_path)
     assert dot.returncode == 0 and "rankdir=TB" in dot.stdout
+
+
+def _read_all(fd: int) -> bytes:
+    output = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the terminal closes when the child exits
+            return output
+        if not chunk:
+            return output
+        output += chunk
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_step_on_a_real_terminal_waits_for_enter_and_quits_on_q(tmp_path):
+    import pty
+
+    from autograd_core.cli import _available_commands, commands
+
+    if "step" not in _available_commands():
+        pytest.skip("autograd_core.steps is not available")
+    main_fd, child_fd = pty.openpty()
+    process = subprocess.Popen(
+        [*cli_command(), "step", "tanh(x*w + b)", "x=2", "w=-3", "b=6.88"],
+        stdin=child_fd, stdout=child_fd, stderr=subprocess.PIPE, cwd=tmp_path,
+        env=environment(NO_COLOR="1"),
+    )
+    os.close(child_fd)
+    os.write(main_fd, b"\nq\n")  # Enter (one more step), then q (quit); the terminal buffers
+    text = _read_all(main_fd).decode()
+    os.close(main_fd)
+    assert process.wait(timeout=120) == 0
+    assert process.stderr.read() == b""
+    process.stderr.close()
+    assert text.count(commands.STEP_PROMPT) == 2
+    assert "f = tanh(t2):" in text and "t2 = t1 + b:" in text
+    assert "t1 = x * w:" not in text  # quit before the third step

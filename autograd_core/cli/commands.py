@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line on stderr (then exit status 2)."""
 
     def error(self, message: str) -> NoReturn:
-        if "unrecognized arguments: -" in message or "argument -" in message:
+        if "unrecognized arguments: -" in message:
             message += (" (an expression that starts with '-' goes after --, as in "
                         f"{PROG} grad -- '-x**2' x=1)")
         raise UserError(f"{message} (see {self.prog} --help)")
@@ -281,11 +281,14 @@ def run_step(args: argparse.Namespace) -> int:
         print(str(stepper.next()))
         if not interactive or stepper.done:
             continue
-        try:
-            answer = input(style.dim(STEP_PROMPT)).strip().lower()
-        except EOFError:
+        # The prompt goes to stdout with the steps (input() would send it to stderr).
+        sys.stdout.write(style.dim(STEP_PROMPT))
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:  # end of input: stop, as q does
             print()
             return 0
+        answer = line.strip().lower()
         if answer.startswith("q"):
             return 0
         if answer.startswith("a"):
