@@ -11,6 +11,7 @@ The renderer is chosen in this order:
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -83,7 +84,14 @@ def _wasm_backend(wasm: Any) -> Any:
     if backend is None:
         backend = _PublicBackend(wasm)
     _backend = backend
+    atexit.register(_release)
     return backend
+
+
+def _release() -> None:
+    """Free the WebAssembly instance while wasmtime can still clean up (at interpreter exit)."""
+    global _backend
+    _backend = None
 
 
 class _PublicBackend:
