@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -317,3 +318,38 @@ def test_second_derivatives_match_differences_of_the_gradient(tree, point):
             assert math.isclose(got, estimate, rel_tol=1e-4, abs_tol=1e-4), (
                 text, a, b, got, estimate,
             )
+
+
+@FAST
+@given(trees, points)
+def test_step_and_graph_handle_random_expressions(tree, point):
+    text = render(tree)
+    used = parse(text).variables
+    values = [f"{n}={point[n]!r}" for n in used]
+    env = {name: Value(point[name], label=name) for name in used}
+    try:
+        y = build_api(tree, env)
+    except DomainError:
+        y = None
+    available = cli._available_commands()
+    if "step" in available:
+        code, out, err = run_in_process(["step", "--", text, *values])
+        if y is None:
+            assert code == 2 and err.count("\n") == 1
+        else:
+            assert code == 0, err
+            if isinstance(y, Value):
+                y.backward()
+            root = out.split()[0]  # "f", or the variable when the expression is one
+            prefix = f"d{root}/d"
+            printed = {line.split()[0][len(prefix):]: float(line.split()[1])
+                       for line in out.splitlines() if line.startswith(prefix)}
+            assert printed == pytest.approx(
+                {name: env[name].grad for name in used}, rel=1e-12, abs=1e-300, nan_ok=True
+            )
+    if "graph" in available:
+        code, out, err = run_in_process(["graph", "--", text, *values])
+        assert code == (2 if y is None else 0), err
+        assert "Traceback" not in err
+        if y is not None:
+            assert out.startswith("digraph")
