@@ -337,8 +337,8 @@ class Explanation:
         table = [header]
         for name, expr, data, grad, locals_ in self.rows:
             derivs = ", ".join(
-                f"d/d{p} = {f} = {format_number(v)}" if f != format_number(v)
-                else f"d/d{p} = {f}"
+                f"d/d{p} = {format_number(v)}" if _is_number(f, v)
+                else f"d/d{p} = {f} = {format_number(v)}"
                 for p, f, v in locals_
             )
             table.append((name, expr, format_number(data), format_number(grad), derivs))
@@ -356,6 +356,14 @@ class Explanation:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+def _is_number(formula: str, value: float) -> bool:
+    """True when a formula is just the number it evaluates to (``"1"`` for 1.0)."""
+    try:
+        return float(formula) == value
+    except ValueError:
+        return False
 
 
 def explain(root: Value) -> Explanation:
