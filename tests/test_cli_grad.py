@@ -325,3 +325,27 @@ def test_bound_arguments_label_leaves_with_variable_names():
     bound = commands.bind_arguments(args)
     assert [leaf.label for leaf in bound.leaves] == ["x", "w", "b"]
     assert bound.output.data == 5.0
+
+
+def _help_examples():
+    return [(command, example) for command, examples in cli.EXAMPLES.items()
+            if command != "demo" for example, _ in examples]
+
+
+@pytest.mark.parametrize(("command", "example"), _help_examples())
+def test_every_help_example_runs(capsys, monkeypatch, tmp_path, command, example):
+    import shlex
+
+    if command not in cli._available_commands():
+        pytest.skip(f"{command} is not available in this checkout")
+    if ".svg" in example or "--html" in example:
+        from viz.render import renderer
+
+        if not renderer():
+            pytest.skip("no Graphviz renderer installed")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "point.json").write_text('{"x": 2, "y": 3}', encoding="utf-8")
+    argv = shlex.split(example.split("|")[0])
+    assert argv[0] == "autograd-core"
+    code, _, err = run(capsys, *argv[1:])
+    assert code == 0, err
