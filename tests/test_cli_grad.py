@@ -349,3 +349,19 @@ def test_every_help_example_runs(capsys, monkeypatch, tmp_path, command, example
     assert argv[0] == "autograd-core"
     code, _, err = run(capsys, *argv[1:])
     assert code == 0, err
+
+
+def test_a_derivative_outside_its_domain_is_a_user_error(capsys):
+    from autograd_core import DomainError, primitive
+
+    def slope(x, out):
+        if float(x) == 0:
+            raise DomainError("cli_test_cusp'(x) is undefined at x = 0")
+        return 1.5 * abs(x) ** 0.5 * (1 if float(x) > 0 else -1)
+
+    primitive("cli_test_cusp", lambda x: abs(x) ** 1.5, slope)
+    code, _, err = run(capsys, "grad", "cli_test_cusp(x)", "x=0")
+    assert code == 2
+    assert "the derivative is undefined at this point" in err and err.count("\n") == 1
+    code, out, _ = run(capsys, "grad", "cli_test_cusp(x)", "x=4", "--json")
+    assert code == 0 and json.loads(out)["gradient"]["x"] == 3.0

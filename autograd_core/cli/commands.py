@@ -66,7 +66,6 @@ def read_expression(text: str) -> str:
     return data
 
 
-
 @dataclass
 class Bound:
     """An expression, its variables' values and their leaves (labelled with their names)."""
