@@ -189,3 +189,80 @@ def test_page_steps_in_a_headless_browser(page) -> None:
         line = re.search(r'<pre id="line">(.*?)</pre>', dom, re.S).group(1)
         assert html.unescape(line) == data["frames"][k]["line"]
         assert 'class="node current"' in dom
+
+
+# A tiny stand-in for the browser's DOM, enough to run the page's script under Node.js and
+# check what each control shows (the headless Chromium test above does the same for real).
+FAKE_DOM = r"""
+const fs = require("fs");
+const html = fs.readFileSync(process.argv[2], "utf8");
+const actions = JSON.parse(process.argv[3]);
+const json = html.match(/<script type="application\/json" id="data">([\s\S]*?)<\/script>/)[1];
+const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)];
+function Attr() { this.attrs = {}; this.textContent = ""; }
+Attr.prototype.setAttribute = function (k, v) { this.attrs[k] = v; };
+function El(id) {
+  Attr.call(this); this.id = id; this.cls = new Set(); this.value = "0"; this.disabled = false;
+  this.handlers = {}; this.texts = [new Attr(), new Attr(), new Attr()]; this.shape = new Attr();
+  const cls = this.cls;
+  this.classList = { add: (c) => cls.add(c), remove: (...cs) => cs.forEach((c) => cls.delete(c)) };
+}
+El.prototype = Object.create(Attr.prototype);
+El.prototype.querySelectorAll = function (sel) { return sel === "text" ? this.texts : []; };
+El.prototype.querySelector = function () { return this.shape; };
+El.prototype.addEventListener = function (t, f) { this.handlers[t] = f; };
+const els = {};
+for (const m of html.matchAll(/ id="([^"]+)"/g)) els[m[1]] = new El(m[1]);
+els.data.textContent = json;
+const keys = {};
+global.document = {
+  getElementById: (id) => els[id] || null,
+  querySelectorAll: () => Object.values(els).filter((e) => e.cls.size > 0),
+  addEventListener: (t, f) => { keys[t] = f; },
+};
+global.location = { hash: "" };
+(0, eval)(scripts[scripts.length - 1][1]);
+const out = [];
+for (const [kind, arg] of actions) {
+  if (kind === "click") els[arg].handlers.click();
+  if (kind === "key") keys.keydown({ key: arg, preventDefault() {} });
+  if (kind === "slide") { els.slider.value = String(arg); els.slider.handlers.input(); }
+  const grads = {}, marks = {};
+  for (const e of Object.values(els)) {
+    if (/^v\d+$/.test(e.id)) grads[e.id] = e.texts[2].textContent;
+    for (const c of e.cls) (marks[c] = marks[c] || []).push(e.id);
+  }
+  out.push({ line: els.line.textContent, counter: els.counter.textContent, grads, marks,
+             prev: els.prev.disabled, next: els.next.disabled, slider: els.slider.value });
+}
+console.log(JSON.stringify(out));
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_controls_step_through_the_frames(page, tmp_path) -> None:
+    _, data, _ = parts(page.read_text(encoding="utf-8"))
+    frames = data["frames"]
+    last = len(frames) - 1
+    runner = tmp_path / "dom.js"
+    runner.write_text(FAKE_DOM)
+    actions = [["click", "next"], ["click", "next"], ["key", "ArrowLeft"], ["slide", last],
+               ["click", "next"], ["key", "Home"], ["click", "prev"]]
+    done = subprocess.run(["node", str(runner), str(page), json.dumps(actions)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)
+    expected_frames = [1, 2, 1, last, last, 0, 0]
+    for state, k in zip(shown, expected_frames, strict=True):
+        frame = frames[k]
+        assert state["line"] == frame["line"]
+        assert state["counter"] == f"step {k} of {last}" and state["slider"] == str(k)
+        assert state["prev"] == (k == 0) and state["next"] == (k == last)
+        assert sorted(state["marks"].get("current", [])) == sorted(
+            i for i in (frame["node"], frame["op"]) if i)
+        assert sorted(state["marks"].get("parent", [])) == sorted(frame["parents"])
+        # The grads shown are the initial "?" overwritten by every frame up to k.
+        grads = {cell[0]: cell[1] for cell in data["initial"]}
+        for earlier in frames[: k + 1]:
+            grads.update({cell[0]: cell[1] for cell in earlier["set"]})
+        assert state["grads"] == {i: f"grad {t}" for i, t in grads.items()}
