@@ -40,24 +40,34 @@ def topological_order(
     stack: list[Value | None] = [root]
     push = stack.append
     pop = stack.pop
+    emit = order.append
+    mark = seen.add
     while stack:
         node = pop()
         if node is None:
-            order.append(pop())  # type: ignore[arg-type]
+            emit(pop())
             continue
         if node in seen:
             continue
-        seen.add(node)
+        mark(node)
         a = node._a
         if a is None or (stopping and node in stopping):
-            order.append(node)
+            emit(node)
             continue
         push(node)
         push(None)
         b = node._b
-        for parent in (a, b) if b is not None else (a if type(a) is tuple else (a,)):
-            if (leaves or parent._a is not None) and parent not in seen:
-                push(parent)
+        if b is not None:  # binary (the common case), unrolled
+            if (leaves or a._a is not None) and a not in seen:
+                push(a)
+            if (leaves or b._a is not None) and b not in seen:
+                push(b)
+        elif type(a) is tuple:  # n-ary: the parents are a tuple
+            for parent in a:
+                if (leaves or parent._a is not None) and parent not in seen:
+                    push(parent)
+        elif (leaves or a._a is not None) and a not in seen:  # unary
+            push(a)
     order.reverse()
     return order
 
@@ -120,6 +130,8 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
             a.grad += g * op.rules[0](a.data, node.data)
         elif kind == LINEAR_UNARY:
             node._a.grad += g * op.rules[0]
+        elif op.accumulate is not None:
+            op.accumulate(node._a, g)
         else:
             parents = node._a
             local = op.rules[0]([p.data for p in parents], node.data)

@@ -198,6 +198,26 @@ def _dot_rule(d: list[Any], out: Any) -> list[Any]:
     return d[n : 2 * n] + d[:n] + ([1.0] if len(d) % 2 else [])
 
 
+def _dot_accumulate(parents: tuple[Value, ...], g: float) -> None:
+    # The rule above, on floats, applied in place and in the parents' order (so that a value
+    # used twice sums its gradient exactly as the rule would): w_i += g * x_i, then
+    # x_i += g * w_i, then b += g.
+    n = len(parents) // 2
+    weights = parents[:n]
+    inputs = parents[n : 2 * n]
+    for w, x in zip(weights, inputs):  # noqa: B905  (equal lengths by construction)
+        w.grad += g * x.data
+    for w, x in zip(weights, inputs):  # noqa: B905
+        x.grad += g * w.data
+    if len(parents) % 2:
+        parents[-1].grad += g
+
+
+def _sum_accumulate(parents: tuple[Value, ...], g: float) -> None:
+    for p in parents:
+        p.grad += g
+
+
 def _dot_formulas(names: list[str], out: str) -> list[str]:
     n = len(names) // 2
     return names[n : 2 * n] + names[:n] + (["1"] if len(names) % 2 else [])
@@ -205,10 +225,10 @@ def _dot_formulas(names: list[str], out: str) -> list[str]:
 
 _dot = primitive("dot", _dot_forward, _dot_rule, variadic=True,
                  doc="w . x (+ b): parents are w..., x..., then b if given.",
-                 formulas=_dot_formulas)
+                 formulas=_dot_formulas, accumulate=_dot_accumulate)
 _sum = primitive("sum", sum, lambda d, out: [1.0] * len(d), variadic=True,
                  doc="Left-to-right sum of any number of inputs.",
-                 formulas=lambda names, out: ["1"] * len(names))
+                 formulas=lambda names, out: ["1"] * len(names), accumulate=_sum_accumulate)
 
 
 def dot(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Value:
@@ -219,15 +239,19 @@ def dot(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Valu
     >>> dot(w, [3.0, 4.0], bias=0.5).data
     11.5
     """
-    parents = [p if type(p) is Value else lift(p) for p in (*weights, *inputs)]
-    if len(parents) != 2 * len(weights):
+    n = len(weights)
+    parents = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
+    if len(parents) - (bias is not None) != 2 * n:
         raise ValueError(
-            f"dot needs as many weights as inputs, got {len(weights)} weights and "
-            f"{len(parents) - len(weights)} inputs"
+            f"dot needs as many weights as inputs, got {n} weights and "
+            f"{len(parents) - (bias is not None) - n} inputs"
         )
-    if bias is not None:
-        parents.append(lift(bias))
-    return record(_dot, _dot_forward([p.data for p in parents]), tuple(parents))
+    if {*map(type, parents)} != _ONLY_VALUES:  # numbers among them: make them constant leaves
+        parents = tuple(p if type(p) is Value else lift(p) for p in parents)
+    return record(_dot, _dot_forward([p.data for p in parents]), parents)
+
+
+_ONLY_VALUES = {Value}
 
 
 def sum_of(values: Sequence[Any]) -> Value:

@@ -52,7 +52,8 @@ class Op:
     """
 
     __slots__ = (
-        "name", "forward", "rules", "arity", "kind", "check", "doc", "formulas", "__weakref__"
+        "name", "forward", "rules", "arity", "kind", "check", "doc", "formulas", "accumulate",
+        "__weakref__",
     )
 
     def __init__(
@@ -65,6 +66,7 @@ class Op:
         check: Callable[..., Exception | None] | None = None,
         doc: str = "",
         formulas: Sequence[str] | Callable[..., list[str]] | None = None,
+        accumulate: Callable[[tuple[Value, ...], float], None] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"an op needs a non-empty str name, got {name!r}")
@@ -107,6 +109,12 @@ class Op:
         # input using {x} (unary), {a} {b} (binary) and {out}; for a variadic op, a function
         # (input names, output name) -> one string per input. None: shown as d(out)/d(input).
         self.formulas = formulas
+        # Optional, variadic ops only: a float-only shortcut for the fast backward pass that
+        # adds g * d(out)/d(input) to each parent's grad in place, without building the list
+        # of local derivatives. It must agree with the rule (the tests compare the two).
+        if accumulate is not None and kind != VARIADIC:
+            raise ValueError(f"op {name!r}: accumulate= is for variadic ops only")
+        self.accumulate = accumulate
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -341,6 +349,7 @@ def primitive(
     doc: str = "",
     variadic: bool = False,
     formulas: Sequence[str] | Callable[..., list[str]] | None = None,
+    accumulate: Callable[[tuple[Value, ...], float], None] | None = None,
 ) -> Op:
     """Define a new op from its forward function and one local derivative per input.
 
@@ -362,7 +371,7 @@ def primitive(
     arity = None if variadic else len(derivatives)
     op = Op(
         name, forward, derivatives, arity=arity, check=check,
-        doc=doc or f"The {name} op.", formulas=formulas,
+        doc=doc or f"The {name} op.", formulas=formulas, accumulate=accumulate,
     )
     if method:
         if arity != 1:
