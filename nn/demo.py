@@ -23,7 +23,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from .io import atomic_write, save
+from autograd_core.files import atomic_write
+
+from .io import save
 from .losses import cross_entropy, hinge
 from .module import MLP
 from .optim import SGD, Adam, linear_decay
@@ -183,7 +185,7 @@ def _plots(draw: Any) -> list[tuple[str, str]]:
 
 
 def _write_bytes(path: str, data: bytes) -> None:
-    atomic_write(path, lambda f: f.write(data))
+    atomic_write(path, data)
 
 
 def _plot_loss(history: dict[str, list[float]], out: str, title: str) -> list[tuple[str, str]]:

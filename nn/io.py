@@ -18,13 +18,12 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import tempfile
-from collections.abc import Callable
-from typing import IO, Any
+from typing import Any
+
+from autograd_core.files import atomic_write
 
 from .module import MLP, Layer, Module, Neuron
 
@@ -35,33 +34,6 @@ _SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
 # --------------------------------------------------------------------------- writing
-def atomic_write(path: Any, write: Callable[[IO[bytes]], None]) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, then rename it to ``path``.
-
-    If anything fails, ``path`` is left as it was and the temporary file is removed.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            mode = os.stat(path).st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def _encode(x: float) -> float | str:
     if math.isfinite(x):
         return x
@@ -86,8 +58,7 @@ def to_json(model: Module) -> str:
 
 def save(model: Module, path: Any) -> None:
     """Write ``model`` to ``path`` (versioned JSON, atomically: the old file survives a crash)."""
-    text = to_json(model).encode("utf-8")
-    atomic_write(path, lambda f: f.write(text))
+    atomic_write(path, to_json(model))
 
 
 # --------------------------------------------------------------------------- reading

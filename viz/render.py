@@ -15,10 +15,11 @@ import atexit
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+
+from autograd_core.files import atomic_write as _atomic_write
 
 __all__ = [
     "INSTALL_HINT",
@@ -177,20 +178,8 @@ def _check_path(path: Any) -> Path:
 
 
 def atomic_write(path: Any, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same directory."""
-    path = _check_path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+    """Write ``text`` (UTF-8) to ``path`` atomically (see ``autograd_core.files``)."""
+    return _atomic_write(_check_path(path), text)
 
 
 def dot_path_for(path: Path) -> Path:

@@ -6,11 +6,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from ..files import atomic_write
 from ..graph import gradients
 from ..value import Value
 from .expr import MAX_LENGTH, ExprError, Expression, bind, load_vars_file, parse, parse_assignments
@@ -187,29 +187,6 @@ def run_grad(args: argparse.Namespace) -> int:
 GRAPH_FORMATS = (".svg", ".dot")
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".autograd-core-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _check_output_path(path: str, option: str, suffixes: Sequence[str]) -> None:
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in suffixes:
@@ -245,7 +222,7 @@ def run_graph(args: argparse.Namespace) -> int:
             if args.output.lower().endswith(".svg"):
                 viz.save_svg(root, args.output, **options)
             else:
-                write_atomically(args.output, viz.draw_dot(root, **options).source)
+                atomic_write(args.output, viz.draw_dot(root, **options).source)
             print(f"wrote {args.output}", file=sys.stderr)
         if args.html is not None:
             viz.backward_page(root, args.html, rankdir=args.rankdir)
