@@ -43,12 +43,15 @@ class Op:
 
     Calling an op on numbers gives a float; calling it on at least one ``Value`` records a node.
 
-    >>> from autograd_core import Value, primitive, sigmoid
-    >>> import math
-    >>> softplus = primitive("softplus_example", lambda x: math.log1p(math.exp(x)),
-    ...                      lambda x, out: sigmoid(x))
-    >>> y = softplus(Value(0.0)); y.backward(); y.parents[0].grad
-    0.5
+    >>> from autograd_core import Op, Value
+    >>> square = Op("square_example", lambda x: x * x, [lambda x, out: 2 * x], arity=1)
+    >>> square(3.0)
+    9.0
+    >>> y = square(Value(3.0)); y.backward(); y.parents[0].grad
+    6.0
+
+    Make ops with :func:`primitive`, which also registers them (for ``expressions()`` and the
+    command line) and can install them as a ``Value`` method.
     """
 
     __slots__ = (
@@ -179,9 +182,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 def _user_site() -> str:
     """``file:line`` of the innermost frame outside this package: where the user made a node."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(
-        os.path.abspath(frame.f_code.co_filename)
-    ).startswith(_PACKAGE_DIR):
+    while frame is not None and (
+        os.path.dirname(os.path.abspath(frame.f_code.co_filename)) + os.sep
+    ).startswith(_PACKAGE_DIR + os.sep):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
