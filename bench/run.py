@@ -216,7 +216,8 @@ def _gc_profile(fn: Callable[[], Any]) -> dict[str, Any]:
             "collections": collections}
 
 
-def child_w3(engine: str, variant: str, repeats: int, steps: int) -> dict[str, Any]:
+def child_w3(engine: str, variant: str, repeats: int, steps: int,
+             profile: bool = True) -> dict[str, Any]:
     V = W.load_value_class(engine)
     points, labels = W.moons()
     runs = []
@@ -238,11 +239,13 @@ def child_w3(engine: str, variant: str, repeats: int, steps: int) -> dict[str, A
         if index:
             runs.append({"steps": t1 - t0, "step": (t1 - t0) / steps})
         del model, params
-    model, params, _ = W.make_w3_model(engine, variant)
-    profile = _gc_profile(lambda: W.w3_train(V, model, params, points, labels, steps))
+    gc_profile = None
+    if profile:  # one more repeat, untimed, to see how much of it the collector takes
+        model, params, _ = W.make_w3_model(engine, variant)
+        gc_profile = _gc_profile(lambda: W.w3_train(V, model, params, points, labels, steps))
     return {"runs": runs, "median": _median_times(runs), "losses": losses,
             "final_loss": losses[-1], "model": description, "steps": steps,
-            "gc_profile": profile}
+            "gc_profile": gc_profile}
 
 
 def child_main(spec: dict[str, Any]) -> dict[str, Any]:
@@ -255,7 +258,8 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     if kind == "W2-mem":
         return child_w2_memory(engine, spec["n"])
     if kind in ("W3-nodes", "W3-nn"):
-        return child_w3(engine, kind[3:], spec["repeats"], spec["steps"])
+        return child_w3(engine, kind[3:], spec["repeats"], spec["steps"],
+                        spec.get("profile", True))
     raise ValueError(f"unknown task {kind!r}")
 
 
@@ -284,7 +288,13 @@ def machine_info() -> dict[str, Any]:
         micrograd_version = None
     import autograd_core
 
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                                capture_output=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        commit = None
     return {
+        "commit": commit,
         "cpu": cpu,
         "cores": os.cpu_count(),
         "usable_cores": usable,
@@ -340,6 +350,8 @@ def plan(args: argparse.Namespace, engines: list[str]) -> list[dict[str, Any]]:
                 tasks.append({"task": "W3-nn", "engine": "autograd_core", "steps": W.W3_STEPS})
     for task in tasks:
         task["repeats"] = args.repeats
+        if task["task"].startswith("W3"):
+            task["profile"] = not args.quick
     return tasks
 
 
@@ -469,10 +481,11 @@ def notes(results: dict[str, dict[str, Any]]) -> list[str]:
             extra = ""
             if "loss_vs_micrograd" in res:
                 extra = f", relative difference from micrograd {res['loss_vs_micrograd']:.1e}"
+            if prof is not None:
+                extra += (f"; cyclic GC took {prof['gc_share']:.0%} of an extra profiled repeat "
+                          f"(collections per generation {prof['collections']})")
             out.append(
-                f"- {key}: loss after {res['steps']} steps {res['final_loss']:.12g}{extra}; "
-                f"cyclic GC took {prof['gc_share']:.0%} of an extra profiled repeat "
-                f"(collections per generation {prof['collections']})."
+                f"- {key}: loss after {res['steps']} steps {res['final_loss']:.12g}{extra}."
             )
         if key.startswith("W2-mem") and "error" not in res:
             out.append(f"- {key}: {res['bytes_per_node']:.0f} bytes and "
@@ -553,8 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     load_end = _load()
     table, targets, failures = build_report(results, tasks, info)
     header = [
-        f"autograd-core {info['autograd_core']} vs micrograd {info['micrograd'] or '(absent)'}"
-        f", {now:%Y-%m-%d %H:%M} UTC",
+        f"autograd-core {info['autograd_core']} (commit {info['commit'] or 'unknown'}) vs "
+        f"micrograd {info['micrograd'] or '(absent)'}, {now:%Y-%m-%d %H:%M} UTC",
         f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
         f"{info['platform']}, {info['python']}",
         f"method: median of {args.repeats} timed repeats after 1 untimed warm-up, "
