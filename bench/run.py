@@ -120,16 +120,10 @@ def _timed_phases(build: Callable[[], tuple[Any, ...]], check: Callable[[tuple],
     return runs, checked
 
 
-def child_w1(engine: str, n: int, repeats: int) -> dict[str, Any]:
-    V = W.load_value_class(engine)
-    oracle = W.w1_oracle(n)
+def _child_graph(engine: str, build: Callable[[], tuple[Any, ...]],
+                 check: Callable[[tuple], Any], repeats: int) -> dict[str, Any]:
+    """Time ``build`` and backward; micrograd gets its recursion limit raised, we never do."""
     result: dict[str, Any] = {}
-
-    def build() -> tuple[Any, Any]:
-        return W.w1_build(V, n)
-
-    def check(graph: tuple) -> Any:
-        return W.w1_check(graph[0], graph[1], n, oracle)
 
     def measure() -> tuple[list[dict[str, float]], Any]:
         return _timed_phases(build, check, repeats)
@@ -143,31 +137,20 @@ def child_w1(engine: str, n: int, repeats: int) -> dict[str, Any]:
         result["setup"] = f"default recursion limit ({sys.getrecursionlimit()}), main thread"
     result.update(runs=runs, median=_median_times(runs), check=checked)
     return result
+
+
+def child_w1(engine: str, n: int, repeats: int) -> dict[str, Any]:
+    V = W.load_value_class(engine)
+    oracle = W.w1_oracle(n)
+    return _child_graph(engine, lambda: W.w1_build(V, n),
+                        lambda graph: W.w1_check(graph[0], graph[1], n, oracle), repeats)
 
 
 def child_w2(engine: str, n: int, repeats: int) -> dict[str, Any]:
     V = W.load_value_class(engine)
     xs, ws = W.w2_data(n)
-    result: dict[str, Any] = {}
-
-    def build() -> tuple[Any, Any, Any]:
-        return W.w2_build(V, xs, ws)
-
-    def check(graph: tuple) -> Any:
-        return W.w2_check(*graph, xs, ws)
-
-    def measure() -> tuple[list[dict[str, float]], Any]:
-        return _timed_phases(build, check, repeats)
-
-    if engine == "micrograd":
-        result["default_limit"] = _try_default_limit(build)
-        runs, checked = _in_big_stack_thread(measure)
-        result["setup"] = "sys.setrecursionlimit(10**7), thread with a 1 GiB stack"
-    else:
-        runs, checked = measure()
-        result["setup"] = f"default recursion limit ({sys.getrecursionlimit()}), main thread"
-    result.update(runs=runs, median=_median_times(runs), check=checked)
-    return result
+    return _child_graph(engine, lambda: W.w2_build(V, xs, ws),
+                        lambda graph: W.w2_check(*graph, xs, ws), repeats)
 
 
 def child_w2_memory(engine: str, n: int) -> dict[str, Any]:

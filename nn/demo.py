@@ -110,13 +110,11 @@ def _moons(
     print(f"trained in {seconds:.2f} s: loss {history['loss'][-1]:.4f}, "
           f"training accuracy {accuracy:.1%}")
 
-    written: list[tuple[str, str]] = []
-    model_path = os.path.join(out, "model.json")
-    save(model, model_path)
-    written.append(("model", model_path))
-    if not args.no_plots:
-        written += _plots(lambda: _plot_loss(history, out, "moons: hinge + L2 loss")
-                          + _plot_boundary(model, X, y, out))
+    written = _save_model_and_plots(
+        model, out, args.no_plots,
+        lambda: _plot_loss(history, out, "moons: hinge + L2 loss")
+        + _plot_boundary(model, X, y, out),
+    )
     neuron = model.layers[0].neurons[0]
     active = [x for x in X if neuron._forward_floats(x) > 0]  # a point where it is not flat
     written.append(_neuron_graph(model, (active or X)[0], out))
@@ -145,13 +143,22 @@ def _digits(
     print(f"trained in {seconds:.1f} s: training accuracy {history['accuracy'][-1]:.1%}, "
           f"held-out accuracy {accuracy:.1%}")
 
-    written: list[tuple[str, str]] = []
+    written = _save_model_and_plots(
+        model, out, args.no_plots, lambda: _plot_loss(history, out, "digits: cross-entropy")
+    )
+    return accuracy, written
+
+
+def _save_model_and_plots(
+    model: MLP, out: str, no_plots: bool, draw: Any
+) -> list[tuple[str, str]]:
+    """Save ``model.json`` in ``out`` and, unless ``no_plots``, the plots ``draw()`` makes."""
     model_path = os.path.join(out, "model.json")
     save(model, model_path)
-    written.append(("model", model_path))
-    if not args.no_plots:
-        written += _plots(lambda: _plot_loss(history, out, "digits: cross-entropy"))
-    return accuracy, written
+    written = [("model", model_path)]
+    if not no_plots:
+        written += _plots(draw)
+    return written
 
 
 # --------------------------------------------------------------------------- outputs

@@ -10,44 +10,14 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from cli_support import REPO, cli_command, environment, run
 
 import autograd_core
 from autograd_core import Value
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def cli_command() -> list[str]:
-    """The installed console script, else ``python -m autograd_core.cli``."""
-    beside = Path(sys.executable).with_name("autograd-core")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("autograd-core")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "autograd_core.cli"]
-
-
-def environment(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("NO_COLOR", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env.update(extra)
-    return env
-
-
-def run(*argv: str, stdin: str | None = None, cwd: Path | None = None,
-        command: list[str] | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*(command or cli_command()), *argv], input=stdin, capture_output=True, text=True,
-        cwd=cwd, env=environment(**env), timeout=120,
-    )
 
 
 def test_grad_prints_the_neuron_gradients(tmp_path):

@@ -7,13 +7,12 @@ import contextlib
 import io
 import json
 import math
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cli_support import run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +21,6 @@ from autograd_core import DomainError, Value, cli
 from autograd_core.cli.expr import ExprError, parse
 from autograd_core.ops import add, div, mul, power, sub
 
-REPO = Path(__file__).resolve().parent.parent
 FAST = settings(deadline=1000, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -38,23 +36,8 @@ def run_in_process(argv: list[str]) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def cli_command() -> list[str]:
-    """The installed console script, else ``python -m autograd_core.cli``."""
-    beside = Path(sys.executable).with_name("autograd-core")
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("autograd-core")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "autograd_core.cli"]
-
-
 def run_subprocess(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [*cli_command(), *argv], capture_output=True, text=True, cwd=cwd, env=env, timeout=60,
-    )
+    return run(*argv, cwd=cwd, timeout=60)
 
 
 # --------------------------------------------------------------------------- random text
