@@ -253,6 +253,9 @@ def local_derivatives(node: Value, symbolic: bool = False) -> tuple[Any, ...]:
 
 
 # --------------------------------------------------------------------------- exposing ops
+# The operator and method bodies below repeat record()'s default branch on purpose: every
+# node of every graph is made here, and a call to a shared helper would add about a fifth to
+# the cost of building one. Anything but the default mode (no_grad, anomaly) goes to record().
 def _binary_methods(op: Op) -> tuple[Callable[..., Value], Callable[..., Value]]:
     """``Value.__op__`` and its reflected ``__rop__``, with the fast path inlined."""
     forward = op.forward
