@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from itertools import pairwise
 from typing import Any
 
 import graphviz
@@ -95,19 +96,23 @@ def grad_scale(grads: list[float]) -> float:
     return top if top > 0 else 1.0
 
 
-def _legend(scale: float) -> str:
+def _add_legend(dot: graphviz.Digraph, scale: float) -> None:
+    # Plain filled boxes in a cluster, not an HTML-like table: the WebAssembly Graphviz is
+    # built without HTML labels and would draw only the node's name.
     colors = [*reversed(NEGATIVE), ZERO, *POSITIVE]
     texts = ["-", "", "", "", "0", "", "", "", "+"]
-    cells = []
-    for i, (color, text) in enumerate(zip(colors, texts, strict=True)):
-        if i in (0, 8):  # the darkest shades carry white text, as in the nodes
-            text = f'<FONT COLOR="white">{text}</FONT>'
-        cells.append(f'<TD BGCOLOR="{color}" WIDTH="18">{text}</TD>')
-    return (
-        '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
-        f'<TR><TD COLSPAN="9">fill: grad (darkest at |grad| = {escape(f"{scale:.4g}")})</TD></TR>'
-        f"<TR>{''.join(cells)}</TR></TABLE>>"
-    )
+    names = [f"legend{i}" for i in range(len(colors))]
+    with dot.subgraph(name="cluster_legend") as legend:
+        legend.attr(label=escape(f"fill: grad (darkest at |grad| = {scale:.4g})"),
+                    id="legend", fontsize="10", style="dashed")
+        for i, (name, color, text) in enumerate(zip(names, colors, texts, strict=True)):
+            legend.node(
+                name, label=text or " ", shape="box", style="filled", fillcolor=color,
+                fontcolor="white" if i in (0, len(colors) - 1) else "black",
+                width="0.25", height="0.25", fixedsize="true", id=name,
+            )
+        for a, b in pairwise(names):  # invisible edges keep them in a row, in this order
+            legend.edge(a, b, style="invis")
 
 
 class DotGraph(graphviz.Digraph):
@@ -232,7 +237,7 @@ def build(
             shape="note", id="elided",
         )
     if show_grad:
-        dot.node("legend", label=_legend(scale), shape="plain", id="legend")
+        _add_legend(dot, scale)
     return dot, ids
 
 
