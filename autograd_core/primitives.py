@@ -10,7 +10,6 @@ for a differentiable gradient. Built-in ops (in :mod:`autograd_core.ops`) and us
 from __future__ import annotations
 
 import math
-import operator
 import os
 import sys
 import weakref
@@ -144,8 +143,20 @@ class Op:
             if err is not None:
                 raise err
         if self.arity is None:
-            return float(self.forward(list(inputs)))
-        return float(self.forward(*inputs))
+            return result_as_float(self, self.forward(list(inputs)))
+        return result_as_float(self, self.forward(*inputs))
+
+
+def result_as_float(op: Op, result: Any) -> float:
+    """``op``'s forward result as a float; a clear TypeError if it is not a real number."""
+    if type(result) is float:
+        return result
+    try:
+        return to_float(result, "result")
+    except TypeError as exc:
+        raise TypeError(
+            f"the forward function of op {op.name!r} must return a real number: {exc}"
+        ) from None
 
 
 def apply(op: Op, parents: tuple[Value, ...]) -> Value:
@@ -290,18 +301,8 @@ def _binary_methods(op: Op) -> tuple[Callable[..., Value], Callable[..., Value]]
     return method, reflected
 
 
-def _returns_float(forward: Callable[..., Any]) -> bool:
-    """True for the forwards of built-in ops, known to return a float for float inputs."""
-    return getattr(forward, "__module__", None) in ("math", __package__ + ".ops") or forward in (
-        abs, operator.neg
-    )
-
-
 def _unary_method(op: Op) -> Callable[[Value], Value]:
     forward = op.forward
-    if not _returns_float(forward):  # a user's op: make ``data`` a float as Op.evaluate does
-        def forward(x: float, _f: Callable[..., Any] = op.forward) -> float:
-            return float(_f(x))
     check = op.check
 
     def method(self: Value) -> Value:
@@ -311,6 +312,8 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
             if err is not None:
                 raise err
         data = forward(a)
+        if type(data) is not float:  # a user's forward may return an int, or worse
+            data = result_as_float(op, data)
         if _current() is _DEFAULT:
             out = _new(Value)
             out.data = data

@@ -285,3 +285,12 @@ def test_ops_check_argument_count():
         O.exp(1.0, 2.0)
     with pytest.raises(TypeError, match=r"takes 2 argument\(s\), got 1"):
         O.add(1.0)
+
+
+def test_a_user_forward_returning_a_non_number_is_named():
+    bad = primitive("test_errors_complex_forward", lambda x: complex(x, 1), lambda x, out: 1.0,
+                    method=True)
+    for call in (lambda: bad(Value(1.0)), lambda: Value(1.0).test_errors_complex_forward(),
+                 lambda: bad(1.0)):
+        with pytest.raises(TypeError, match="op 'test_errors_complex_forward' must return a real"):
+            call()
