@@ -8,8 +8,7 @@ take the fast path when it is :data:`DEFAULT`, so the checks below cost nothing 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ContextDecorator
 from dataclasses import dataclass, replace
 
 
@@ -31,13 +30,25 @@ def _canonical(mode: Mode) -> Mode:
     return DEFAULT if mode == DEFAULT else mode
 
 
-@contextmanager
-def _set(**changes: bool) -> Iterator[None]:
-    token = _mode.set(_canonical(replace(_mode.get(), **changes)))
-    try:
-        yield
-    finally:
-        _mode.reset(token)
+class _ModeChange(ContextDecorator):
+    """A change of mode for the length of a ``with`` block (or a decorated function).
+
+    One object can be entered again, also nested (``ng = no_grad(); with ng: ... with ng:``),
+    as PyTorch's can; the previous mode comes back on exit, even after an exception.
+    """
+
+    def __init__(self, **changes: bool) -> None:
+        self._changes = changes
+        self._tokens: list[contextvars.Token[Mode]] = []
+
+    def __enter__(self) -> None:
+        self._tokens.append(_mode.set(_canonical(replace(_mode.get(), **self._changes))))
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.reset(self._tokens.pop())
+
+
+_set = _ModeChange
 
 
 def no_grad() -> AbstractContextManager[None]:

@@ -438,3 +438,22 @@ def test_a_wide_sum_of_products_has_exact_gradients():
     assert all(w.grad == x.data for x, w in zip(xs, ws, strict=True))
     exact = math.fsum(x.data * w.data for x, w in zip(xs, ws, strict=True))
     assert math.isclose(s.data, exact, rel_tol=1e-9)
+
+
+def test_one_no_grad_object_can_be_entered_again_and_nested():
+    ng = no_grad()
+    x = Value(2.0)
+    with ng:
+        assert (x * x).is_leaf
+    assert not (x * x).is_leaf
+    with ng:
+        with ng:
+            assert (x * x).is_leaf
+        assert (x * x).is_leaf
+    assert not (x * x).is_leaf
+
+    @ng
+    def square(v):
+        return v * v
+
+    assert square(x).is_leaf and not (x * x).is_leaf
