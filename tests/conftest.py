@@ -7,15 +7,17 @@ from hypothesis import HealthCheck, settings
 
 from autograd_core import primitives as _primitives
 
-settings.register_profile(
-    "ci",
-    max_examples=100,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    print_blob=True,
-)
+# "explore" (the default on a developer's machine) draws new examples on every run, so the
+# property tests keep searching; "ci" (chosen when CI is set, as .ci/run's environment does)
+# draws the same examples every time, so a landing never depends on the luck of the draw.
+_common = dict(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow],
+               print_blob=True)
+settings.register_profile("explore", **_common)
+settings.register_profile("ci", derandomize=True, **_common)
 settings.register_profile("dev", max_examples=50, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "explore")
+)
 
 
 @pytest.fixture(autouse=True)
