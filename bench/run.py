@@ -3,6 +3,7 @@
     python bench/run.py                 # everything (several minutes)
     python bench/run.py --quick         # small sizes, 2 repeats: a smoke run
     python bench/run.py --only W1,W3 --json results.json
+    python bench/run.py --baseline d3e7f9b --rounds 5   # W3-nn here vs an earlier commit
 
 Every engine x workload runs in a fresh subprocess: one untimed warm-up, then the median of
 5 timed repeats (``time.perf_counter``), Python's garbage collector left on as users have it.
@@ -295,13 +296,16 @@ def _load() -> list[float] | None:
         return None
 
 
-def run_child(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
-    """Run one engine x workload in a fresh interpreter; its result, or the error it hit."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
+def run_child(spec: dict[str, Any], timeout: float, root: Path = ROOT) -> dict[str, Any]:
+    """Run one engine x workload in a fresh interpreter; its result, or the error it hit.
+
+    ``root`` is the checkout whose ``bench/run.py`` (and so whose engine) runs the task.
+    """
+    cmd = [sys.executable, str(root / "bench" / "run.py"), "--child", json.dumps(spec)]
     started = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              cwd=str(ROOT))
+                              cwd=str(root))
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     wall = time.perf_counter() - started
@@ -476,6 +480,63 @@ def notes(results: dict[str, dict[str, Any]]) -> list[str]:
     return out
 
 
+def export_revision(rev: str, folder: Path) -> str:
+    """Write the tree of git revision ``rev`` into ``folder``; returns its short hash."""
+    def git(*words: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(["git", *words], cwd=ROOT, capture_output=True, check=False)
+
+    found = git("rev-parse", "--short", "--verify", f"{rev}^{{commit}}")
+    if found.returncode != 0:
+        raise SystemExit(f"bench/run.py: --baseline: {rev!r} is not a commit of this repository")
+    archive = git("archive", "--format=tar", rev)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return found.stdout.decode().strip()
+
+
+def compare_baseline(args: argparse.Namespace) -> int:
+    """W3-nn of this checkout against the same workload at git revision ``args.baseline``.
+
+    The two run alternately, ``args.rounds`` times each, every run in a fresh process, so that
+    drift in the machine's load falls on both alike; the table gives each round's medians and
+    the median over rounds of (this checkout / baseline).
+    """
+    spec = {"task": "W3-nn", "engine": "autograd_core", "steps": W.W3_STEPS,
+            "repeats": args.repeats, "profile": False}
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as tmp:
+        base = Path(tmp)
+        short = export_revision(args.baseline, base)
+        ratios, rows = [], []
+        for round_ in range(1, args.rounds + 1):
+            pair = {}
+            for name, root in (("ours", ROOT), ("baseline", base)):
+                res = run_child(spec, args.timeout, root)
+                if "error" in res:
+                    print(f"FAILED: W3-nn {name}: {res['error']}")
+                    return 1
+                pair[name] = res
+            ours, theirs = (pair[k]["median"]["step"] for k in ("ours", "baseline"))
+            if abs(pair["ours"]["final_loss"] - pair["baseline"]["final_loss"]) > 1e-9 * abs(
+                    pair["baseline"]["final_loss"]):
+                print("FAILED: W3-nn loss differs from the baseline's: "
+                      f"{pair['ours']['final_loss']!r} vs {pair['baseline']['final_loss']!r}")
+                return 1
+            ratios.append(ours / theirs)
+            rows.append(f"| {round_} | {fmt_time(theirs)} | {fmt_time(ours)} | "
+                        f"{ours / theirs:.3f} |")
+            print(f"round {round_}: baseline {fmt_time(theirs)}, ours {fmt_time(ours)}",
+                  file=sys.stderr, flush=True)
+    print(f"W3-nn step, this checkout vs baseline {args.baseline} ({short}); "
+          f"median of {args.repeats} repeats per run, runs alternating; load {_load()}")
+    print()
+    print("| round | baseline | this checkout | this / baseline |")
+    print("| --- | ---: | ---: | ---: |")
+    print("\n".join(rows))
+    print()
+    print(f"median this / baseline over {len(ratios)} rounds: {statistics.median(ratios):.3f} "
+          f"(spread {min(ratios):.3f} to {max(ratios):.3f})")
+    return 0
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     path = path.resolve()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -504,6 +565,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="timed repeats after the warm-up (default 5, 2 with --quick)")
     parser.add_argument("--timeout", type=float, default=3600.0,
                         help="seconds allowed for one engine x workload process (default 3600)")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="instead of the peers, time W3-nn here against git revision REV, "
+                        "alternating runs (see --rounds)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="with --baseline: runs of each side (default 5)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -519,6 +585,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"--repeats must be at least 1, got {args.repeats}")
     if args.json is not None and not args.json.resolve().parent.is_dir():
         parser.error(f"--json: the folder {args.json.resolve().parent} does not exist")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
     if args.timeout <= 0:
         parser.error(f"--timeout must be positive, got {args.timeout}")
     return args
@@ -530,6 +598,8 @@ def main(argv: list[str] | None = None) -> int:
         result = child_main(json.loads(args.child))
         print(MARKER + json.dumps(result), flush=True)
         return 0
+    if args.baseline is not None:
+        return compare_baseline(args)
     info = machine_info()
     engines = ["autograd_core"] + (["micrograd"] if info["micrograd"] else [])
     if not info["micrograd"]:

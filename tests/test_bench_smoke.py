@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
 import sys
 from pathlib import Path
 
@@ -221,3 +222,31 @@ def test_json_is_written_atomically(tmp_path: Path) -> None:
     run.write_json_atomic(target, {"a": [1.5]})
     assert json.loads(target.read_text()) == {"a": [1.5]}
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_export_revision_writes_the_tree_of_a_commit(tmp_path: Path) -> None:
+    short = run.export_revision("HEAD", tmp_path)
+    assert short and (tmp_path / "bench" / "run.py").is_file()
+    committed = subprocess.run(["git", "show", "HEAD:autograd_core/value.py"], cwd=ROOT,
+                               capture_output=True, text=True, check=True).stdout
+    assert (tmp_path / "autograd_core" / "value.py").read_text() == committed
+    with pytest.raises(SystemExit, match="not a commit"):
+        run.export_revision("no-such-revision-anywhere", tmp_path / "x")
+
+
+def test_baseline_comparison_prints_a_ratio_table(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def fake_child(spec: dict, timeout: float, root: Path = run.ROOT) -> dict:
+        calls.append(root)
+        step = 0.02 if root == run.ROOT else 0.025
+        return {"median": {"step": step}, "final_loss": 0.5, "wall": 1.0}
+
+    monkeypatch.setattr(run, "run_child", fake_child)
+    assert run.main(["--baseline", "HEAD", "--rounds", "3", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| 3 | 25.0 ms | 20.0 ms | 0.800 |" in out
+    assert "median this / baseline over 3 rounds: 0.800" in out
+    # Alternating: ours, baseline, ours, baseline...
+    assert [c == run.ROOT for c in calls] == [True, False] * 3
