@@ -15,9 +15,10 @@ o = tanh(n): n.grad += (1 - o**2) * o.grad = 0.5 * 1.0 = 0.5
 
 from __future__ import annotations
 
+import html
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +40,10 @@ __all__ = [
 ]
 
 _BINARY_OPERATORS = {"+", "-", "*", "/", "**"}
+
+FULL_LIMIT = 10  # a node with at most this many inputs is always shown in full
+TOP = 5  # a larger node shows its TOP largest contributions and a count of the rest
+HTML_ROWS = 500  # explain()'s HTML table shows at most this many nodes
 _PLACEHOLDER = re.compile(r"\{(x|a|b|out)\}")
 
 
@@ -61,14 +66,15 @@ def format_number(x: Any) -> str:
 def node_names(root: Value) -> dict[Value, str]:
     """A short unique name for every node ``root`` depends on: its label, else ``t1``, ``t2``...
 
-    Generated names count in forward order (inputs first). A label used by two different nodes
-    gets a suffix on its second use (``x``, ``x_2``), so every name points at one node.
+    Generated names count in forward order (inputs first); an unlabelled root is ``out``
+    (``out_2`` if a label already says ``out``). A label used by two different nodes gets a
+    suffix on its second use (``x``, ``x_2``), so every name points at one node.
 
     >>> from autograd_core import Value
     >>> x = Value(2.0, label="x")
     >>> y = x * 3
     >>> sorted(node_names(y).values())
-    ['t1', 't2', 'x']
+    ['out', 't1', 'x']
     """
     forward = topological_order(root)[::-1]
     taken = {node.label for node in forward if node.label}
@@ -83,6 +89,12 @@ def node_names(root: Value) -> dict[Value, str]:
             while name in used:
                 suffix += 1
                 name = f"{label}_{suffix}"
+        elif node is root:
+            name = "out"
+            suffix = 1
+            while name in taken or name in used:
+                suffix += 1
+                name = f"out_{suffix}"
         else:
             counter += 1
             name = f"t{counter}"
@@ -99,7 +111,12 @@ def expression(node: Value, names: dict[Value, str]) -> str:
     op = node._op
     if op is None:
         return "leaf"
-    args = [names.get(p, "?") for p in node.parents]
+    parents = node.parents
+    if len(parents) > FULL_LIMIT:  # first three, the last and a count: bounded for any fan-in
+        shown = [names.get(p, "?") for p in parents[:3]]
+        return (f"{op.name}({', '.join(shown)}, ... {len(parents) - 4} more ..., "
+                f"{names.get(parents[-1], '?')})")
+    args = [names.get(p, "?") for p in parents]
     name = op.name
     if op.arity == 2 and name in _BINARY_OPERATORS:
         return f"{args[0]} {name} {args[1]}"
@@ -128,6 +145,28 @@ def _formulas(node: Value, names: dict[Value, str]) -> list[str]:
     return [
         _PLACEHOLDER.sub(lambda m: mapping.get(m.group(1), m.group(0)), str(t)) for t in templates
     ]
+
+
+def _size_key(x: float) -> float:
+    """Sort key for "largest first": NaN and infinities count as the largest."""
+    return math.inf if math.isnan(x) else abs(x)
+
+
+def _largest(values: Sequence[float], count: int) -> list[int]:
+    """Indices of the ``count`` values largest in magnitude, largest first (ties by index)."""
+    order = sorted(range(len(values)), key=lambda i: (-_size_key(values[i]), i))
+    return order[:count]
+
+
+def _cell(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+_TABLE_STYLE = (
+    "<style>.autograd-table td, .autograd-table th {font-family: monospace; "
+    "text-align: right; padding: 1px 8px;} .autograd-table td:first-child, "
+    ".autograd-table th:first-child {text-align: left;}</style>"
+)
 
 
 # --------------------------------------------------------------------------- steps
@@ -160,27 +199,77 @@ class Step:
         """The nodes this step sends gradient to, in argument order."""
         return tuple(u.parent for u in self.updates)
 
-    def lines(self) -> list[str]:
-        """One chain-rule line per parent."""
-        grad = f"{self.name}.grad"
-        lines = []
-        for u in self.updates:
-            line = (
-                f"{u.name}.grad += {u.formula} * {grad} = {format_number(u.local)} * "
-                f"{format_number(self.upstream)} = {format_number(u.contribution)}"
-            )
-            if format_number(u.grad_after) != format_number(u.contribution):
-                line += f" (now {format_number(u.grad_after)})"
-            lines.append(line)
+    @property
+    def summarised(self) -> bool:
+        """True when ``str(step)`` shows only the largest contributions (many inputs)."""
+        return len(self.updates) > FULL_LIMIT
+
+    def line(self, update: ParentUpdate) -> str:
+        """The chain-rule line of one update: ``x.grad += w * t1.grad = -3.0 * 1.0 = -3.0``."""
+        line = (
+            f"{update.name}.grad += {update.formula} * {self.name}.grad = "
+            f"{format_number(update.local)} * {format_number(self.upstream)} = "
+            f"{format_number(update.contribution)}"
+        )
+        if format_number(update.grad_after) != format_number(update.contribution):
+            line += f" (now {format_number(update.grad_after)})"
+        return line
+
+    def largest(self, count: int = TOP) -> list[ParentUpdate]:
+        """The ``count`` updates with the largest |contribution|, largest first."""
+        picked = _largest([u.contribution for u in self.updates], count)
+        return [self.updates[i] for i in picked]
+
+    def lines(self, full: bool = False) -> list[str]:
+        """One chain-rule line per parent, in argument order.
+
+        A node with more than ``FULL_LIMIT`` inputs gives the ``TOP`` largest contributions
+        (largest first) and a last line counting the others, unless ``full`` is true.
+        """
+        if full or not self.summarised:
+            return [self.line(u) for u in self.updates]
+        lines = [self.line(u) for u in self.largest(TOP)]
+        more = len(self.updates) - TOP
+        lines.append(f"... {more} more inputs, none with a larger |contribution| "
+                     f"(step.full_text() lists all {len(self.updates)})")
         return lines
 
-    def __str__(self) -> str:
+    def _text(self, full: bool) -> str:
         head = f"{self.name} = {self.expression}:"
-        lines = self.lines()
+        lines = self.lines(full=full)
         if not lines:
             return head
         pad = " " * (len(head) + 1)
         return f"{head} " + f"\n{pad}".join(lines)
+
+    def full_text(self) -> str:
+        """The step with one line for every input, however many there are."""
+        return self._text(full=True)
+
+    def __str__(self) -> str:
+        return self._text(full=False)
+
+    def _repr_html_(self) -> str:
+        """A small table of the updates (the largest ones for a node with many inputs)."""
+        shown = self.largest(2 * FULL_LIMIT) if len(self.updates) > 2 * FULL_LIMIT \
+            else list(self.updates)
+        rows = "".join(
+            f"<tr><td>{_cell(u.name)}</td><td>{_cell(u.formula)}</td>"
+            f"<td>{format_number(u.local)}</td><td>{format_number(u.contribution)}</td>"
+            f"<td>{format_number(u.grad_after)}</td></tr>"
+            for u in shown
+        )
+        if len(shown) < len(self.updates):
+            rows += (f"<tr><td colspan=\"5\">... {len(self.updates) - len(shown)} more inputs, "
+                     "none with a larger |contribution|</td></tr>")
+        return (
+            f"{_TABLE_STYLE}<div class=\"autograd-step\"><p>step {self.index}: "
+            f"<code>{_cell(self.name)} = {_cell(self.expression)}</code>, "
+            f"<code>{_cell(self.name)}.grad = {format_number(self.upstream)}</code></p>"
+            "<table class=\"autograd-table\"><thead><tr><th>parent</th><th>local derivative</th>"
+            "<th>value</th><th>contribution</th><th>grad now</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>"
+        )
 
     def __repr__(self) -> str:
         return f"<Step {self.index}: {self.name} = {self.expression}, grad {self.upstream:.4g}>"
@@ -208,10 +297,24 @@ def _start(root: Value, order: list[Value], seed: float) -> None:
     root.grad = seed
 
 
-def _run(order: list[Value], names: dict[Value, str]) -> Iterator[Step]:
+def _run(order: list[Value], names: dict[Value, str],
+         keep: set[Value] | None = None) -> Iterator[Step]:
+    """Apply the steps in ``order``; yield a :class:`Step` for each node in ``keep`` (all).
+
+    The steps of the other nodes are applied with the same arithmetic but not recorded.
+    """
     anomaly = _mode.current().anomaly
     for index, node in enumerate(order):
         g = node.grad
+        if keep is not None and node not in keep:
+            for position, (parent, local) in enumerate(
+                zip(node.parents, local_derivatives(node), strict=True)
+            ):
+                contribution = g * local
+                if anomaly:
+                    anomaly_backward(node, position, contribution)
+                parent.grad += contribution
+            continue
         updates = []
         for position, (parent, local, formula) in enumerate(
             zip(node.parents, local_derivatives(node), _formulas(node, names), strict=True)
@@ -271,6 +374,7 @@ class Stepper:
     def __init__(self, root: Value, grad: Any = None) -> None:
         order, seed = _prepare(root, grad)
         self.root = root
+        self.seed = seed
         self.names = node_names(root)
         self.total = len(order)
         self.steps: list[Step] = []
@@ -310,6 +414,24 @@ class Stepper:
         while (step := self.next()) is not None:
             yield step
 
+    def html(self, *, max_nodes: int | None = None, height: int = 600) -> str:
+        """The stepping page of this pass as an ``<iframe>`` for a notebook (needs ``viz``).
+
+        The page opens at the step taken last (the first step before any is taken). It is
+        drawn on a copy of the gradients: showing it does not change the pass in progress.
+        """
+        from viz.page import stepper_html  # the drawing side is optional, imported on use
+
+        kwargs = {} if max_nodes is None else {"max_nodes": max_nodes}
+        return stepper_html(self.root, self.seed, start=max(1, len(self.steps)),
+                            height=height, **kwargs)
+
+    def _repr_html_(self) -> str | None:
+        try:
+            return self.html()
+        except ImportError:
+            return None  # no viz extra: the notebook shows the text repr
+
     def __repr__(self) -> str:
         taken = len(self.steps)
         if self.done:
@@ -333,14 +455,17 @@ class Explanation:
     rows: tuple[tuple[str, str, float, float, tuple[tuple[str, str, float], ...]], ...]
 
     def __str__(self) -> str:
+        return self._text(full=False)
+
+    def full_text(self) -> str:
+        """The table with every local derivative of every node, however many inputs it has."""
+        return self._text(full=True)
+
+    def _text(self, full: bool) -> str:
         header = ("node", "computed as", "data", "grad", "local derivatives")
         table = [header]
         for name, expr, data, grad, locals_ in self.rows:
-            derivs = ", ".join(
-                f"d/d{p} = {format_number(v)}" if _is_number(f, v)
-                else f"d/d{p} = {f} = {format_number(v)}"
-                for p, f, v in locals_
-            )
+            derivs = _derivatives_text(locals_, full)
             table.append((name, expr, format_number(data), format_number(grad), derivs))
         widths = [max(len(row[i]) for row in table) for i in range(4)]
         lines = []
@@ -356,6 +481,41 @@ class Explanation:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def _repr_html_(self) -> str:
+        """The table as HTML (the first ``HTML_ROWS`` nodes, large nodes summarised)."""
+        body = []
+        for name, expr, data, grad, locals_ in self.rows[:HTML_ROWS]:
+            body.append(
+                f"<tr><td>{_cell(name)}</td><td>{_cell(expr)}</td>"
+                f"<td>{format_number(data)}</td><td>{format_number(grad)}</td>"
+                f"<td style=\"text-align: left\">{_cell(_derivatives_text(locals_, False))}"
+                "</td></tr>"
+            )
+        if len(self.rows) > HTML_ROWS:
+            body.append(f"<tr><td colspan=\"5\">... {len(self.rows) - HTML_ROWS} more nodes "
+                        "(print(explain(...)) lists all)</td></tr>")
+        return (
+            f"{_TABLE_STYLE}<table class=\"autograd-table autograd-explain\"><thead><tr>"
+            "<th>node</th><th>computed as</th><th>data</th><th>grad</th>"
+            "<th style=\"text-align: left\">local derivatives</th></tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
+
+
+def _derivative_text(parent: str, formula: str, value: float) -> str:
+    if _is_number(formula, value):
+        return f"d/d{parent} = {format_number(value)}"
+    return f"d/d{parent} = {formula} = {format_number(value)}"
+
+
+def _derivatives_text(locals_: Sequence[tuple[str, str, float]], full: bool) -> str:
+    """A row's local derivatives; past ``FULL_LIMIT`` inputs the largest ``TOP`` and a count."""
+    if full or len(locals_) <= FULL_LIMIT:
+        return ", ".join(_derivative_text(*item) for item in locals_)
+    picked = _largest([v for _, _, v in locals_], TOP)
+    shown = ", ".join(_derivative_text(*locals_[i]) for i in picked)
+    return f"{shown}, ... {len(locals_) - TOP} more inputs, none larger"
 
 
 def _is_number(formula: str, value: float) -> bool:

@@ -204,9 +204,27 @@ def test_generated_names_are_short_unique_and_avoid_labels() -> None:
     names = node_names(y)
     assert len(set(names.values())) == len(names)
     assert names[x] == "x" and names[t1] == "t1"
-    generated = [name for node, name in names.items() if not node.label]
+    generated = [name for node, name in names.items() if not node.label and node is not y]
     assert all(name.startswith("t") and name[1:].isdigit() for name in generated)
     assert "t1" not in generated
+    assert names[y] == "out"  # an unlabelled root
+
+
+def test_root_is_called_out_or_by_its_label() -> None:
+    x = Value(1.0, label="x")
+    y = x * 2
+    assert node_names(y)[y] == "out"
+    y.label = "loss"
+    assert node_names(y)[y] == "loss"
+    # A user label "out" elsewhere keeps its name; the unlabelled root steps aside.
+    inner = (x + 1).tanh()
+    inner.label = "out"
+    root = inner * 3
+    names = node_names(root)
+    assert names[inner] == "out" and names[root] == "out_2"
+    assert len(set(names.values())) == len(names)
+    # Only the root is "out": an unlabelled intermediate keeps a generated name.
+    assert all(n == "out" or n.startswith("t") or n in ("x", "out_2") for n in names.values())
 
 
 def test_duplicate_labels_are_told_apart() -> None:
