@@ -39,7 +39,7 @@ def test_explain_rows_are_bounded_for_any_fan_in() -> None:
 
 
 def test_a_summarised_step_keeps_every_update_and_shows_the_largest() -> None:
-    y, leaves = wide(40)
+    y, _ = wide(40)
     step = Stepper(y).next()
     assert step.summarised and len(step.updates) == 80
     lines = str(step).splitlines()
