@@ -3,13 +3,20 @@
 The mode lives in a :class:`contextvars.ContextVar`, so ``no_grad()`` in one thread (or
 asyncio task) never switches recording off in another. Ops read the mode once per call and
 take the fast path when it is :data:`DEFAULT`, so the checks below cost nothing when unused.
+
+What a ``with`` block found on entry is kept per context too (a second ContextVar holds the
+stack of open blocks), never on the mode object: one ``no_grad()`` object can be shared by any
+number of threads and tasks, used as a decorator, and entered again while it is open.
 """
 
 from __future__ import annotations
 
 import contextvars
-from contextlib import AbstractContextManager, ContextDecorator
+import functools
+import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 
 @dataclass(frozen=True)
@@ -24,35 +31,136 @@ DEFAULT = Mode()
 _mode: contextvars.ContextVar[Mode] = contextvars.ContextVar("autograd_core_mode", default=DEFAULT)
 current = _mode.get
 
+# The open blocks of this context, innermost first, as a linked list of
+# (mode change, mode found on entry, rest). Immutable, so a task or thread that copies the
+# context copies a snapshot, and a block's exit restores what *its own* entry found.
+_Open = tuple[Any, Mode, Any]
+_open: contextvars.ContextVar[_Open | None] = contextvars.ContextVar(
+    "autograd_core_open_modes", default=None
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 def _canonical(mode: Mode) -> Mode:
     # Keep the identity check on the hot path exact: the default state is always DEFAULT.
     return DEFAULT if mode == DEFAULT else mode
 
 
-class _ModeChange(ContextDecorator):
-    """A change of mode for the length of a ``with`` block (or a decorated function).
+class _ModeChange:
+    """A change of mode for the length of a ``with`` block, or of each call of a decorated function.
 
-    One object can be entered again, also nested (``ng = no_grad(); with ng: ... with ng:``),
-    as PyTorch's can; the previous mode comes back on exit, even after an exception.
+    The object holds no state of its own: what each entry found is saved in the current
+    context, so one object can be entered from many threads and asyncio tasks at once, nested
+    (``ng = no_grad(); with ng: ... with ng:``), and used as a decorator; each exit restores
+    exactly the mode its entry found, even after an exception.
     """
+
+    __slots__ = ("_changes",)
 
     def __init__(self, **changes: bool) -> None:
         self._changes = changes
-        self._tokens: list[contextvars.Token[Mode]] = []
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self._changes.items())
+        return f"<mode change {args}>"
 
     def __enter__(self) -> None:
-        self._tokens.append(_mode.set(_canonical(replace(_mode.get(), **self._changes))))
+        found = _mode.get()
+        _open.set((self, found, _open.get()))
+        _mode.set(_canonical(replace(found, **self._changes)))
 
     def __exit__(self, *exc: object) -> None:
-        _mode.reset(self._tokens.pop())
+        top = _open.get()
+        if top is not None and top[0] is self:  # the usual case: blocks close in order
+            _open.set(top[2])
+            _mode.set(top[1])
+            return
+        # Blocks closed out of order (a generator suspended inside a block, say): take this
+        # object's innermost entry out of the stack. The block opened just inside it inherits
+        # what this one found, so once all are closed the starting mode is back.
+        above: list[_Open] = []
+        entry = top
+        while entry is not None and entry[0] is not self:
+            above.append(entry)
+            entry = entry[2]
+        if entry is None:
+            raise RuntimeError(
+                f"{self!r} is closed in a context (thread or asyncio task) it was not "
+                "entered in; enter and leave a mode in the same thread or task"
+            )
+        rest = entry[2]
+        if above:
+            owner, _, _ = above.pop()
+            rest = (owner, entry[1], rest)
+        for owner, found, _ in reversed(above):
+            rest = (owner, found, rest)
+        _open.set(rest)
+
+    def __call__(self, func: F) -> F:
+        """Decorate ``func`` so that each call runs in this mode (also generators, coroutines)."""
+        if not callable(func):
+            raise TypeError(
+                f"a mode decorates a function, got {type(func).__name__}; "
+                "to open a block, write `with no_grad():`"
+            )
+        if inspect.isasyncgenfunction(func):
+            raise TypeError(
+                f"cannot decorate the async generator function {func.__qualname__}; "
+                "open the block inside it with `with ...:` instead"
+            )
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def run_coroutine(*args: Any, **kwargs: Any) -> Any:
+                with self:  # a task has its own context, so the mode holds across awaits
+                    return await func(*args, **kwargs)
+
+            return run_coroutine  # type: ignore[return-value]
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def run_generator(*args: Any, **kwargs: Any) -> Any:
+                # The body runs in this mode each time it is resumed, and the caller's own
+                # mode is back whenever the generator has yielded (as PyTorch does).
+                with self:
+                    gen = func(*args, **kwargs)
+                try:
+                    with self:
+                        item = gen.send(None)
+                    while True:
+                        try:
+                            sent = yield item
+                        except GeneratorExit:
+                            with self:
+                                gen.close()
+                            raise
+                        except BaseException as exc:
+                            with self:
+                                item = gen.throw(exc)
+                        else:
+                            with self:
+                                item = gen.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+            return run_generator  # type: ignore[return-value]
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
 
 
 _set = _ModeChange
 
 
-def no_grad() -> AbstractContextManager[None]:
+def no_grad() -> _ModeChange:
     """Run ops without recording a graph: results are leaves, as in ``torch.no_grad``.
+
+    Works as a ``with`` block and as a decorator; one object may be shared between threads.
 
     >>> from autograd_core import Value, no_grad
     >>> x = Value(2.0)
@@ -64,8 +172,8 @@ def no_grad() -> AbstractContextManager[None]:
     return _set(grad_enabled=False)
 
 
-def enable_grad() -> AbstractContextManager[None]:
-    """Record a graph again inside a ``no_grad()`` block."""
+def enable_grad() -> _ModeChange:
+    """Record a graph again inside a ``no_grad()`` block (a ``with`` block or a decorator)."""
     return _set(grad_enabled=True)
 
 
@@ -74,11 +182,11 @@ def is_grad_enabled() -> bool:
     return _mode.get().grad_enabled
 
 
-def detect_anomaly() -> AbstractContextManager[None]:
+def detect_anomaly() -> _ModeChange:
     """Raise ``FloatingPointError`` at the first op whose value or gradient is NaN or infinite.
 
     The error names the op, its inputs and the file and line where the node was created.
-    Off by default; when off it costs nothing.
+    Off by default; when off it costs nothing. A ``with`` block or a decorator.
 
     >>> from autograd_core import Value, detect_anomaly
     >>> with detect_anomaly():
@@ -92,4 +200,3 @@ def detect_anomaly() -> AbstractContextManager[None]:
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()``."""
     return _mode.get().anomaly
-
