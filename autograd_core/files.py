@@ -1,12 +1,39 @@
-"""Writing files so that a crash never leaves one half-written (used by nn, viz and the CLI)."""
+"""Writing files so that a crash never leaves one half-written (used by nn, viz and the CLI).
+
+:func:`atomic_write` writes a temporary file next to the target and renames it over the target,
+so the target is always either the old file or the complete new one. It never destroys what
+sits at the path: a symlink is followed (the file it points to is replaced, in its own folder);
+a FIFO, socket or device is refused with :class:`UnsafePathError`, a directory with
+``IsADirectoryError`` and a read-only file with ``PermissionError``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
+
+try:  # POSIX: a lock on the temporary file tells a live writer from a killed one
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+MAX_SYMLINKS = 40  # as Linux: more links than this in a row is a loop
+STALE_SECONDS = 3600.0  # without file locks (Windows), a leftover older than this is abandoned
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+
+
+class UnsafePathError(OSError, ValueError):
+    """The path names something :func:`atomic_write` will not replace: nothing (an empty
+    path), a FIFO, a socket or a device. Both an ``OSError`` (like what ``open()`` raises) and
+    a ``ValueError`` (bad input), so either ``except`` catches it."""
 
 
 def _default_mode() -> int:
@@ -15,41 +42,198 @@ def _default_mode() -> int:
     return 0o666 & ~mask
 
 
+def _kind(mode: int) -> str | None:
+    """What a non-regular, non-directory file is, in words; None for a regular file."""
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
+        return None
+    return "not a regular file"  # pragma: no cover - doors, whiteouts, ...
+
+
+def _follow(path: Path) -> Path:
+    """The path that a write to ``path`` would really create or replace: symlinks in the last
+    component are followed, chains too (``ELOOP`` after :data:`MAX_SYMLINKS`)."""
+    real = path
+    for _ in range(MAX_SYMLINKS):
+        try:
+            target = os.readlink(real)
+        except OSError:  # not a symlink, or nothing there: this is the file
+            return real
+        # A relative target is relative to the link's folder; ``..`` is left to the OS.
+        real = real.parent / target
+    raise OSError(errno.ELOOP, "too many levels of symbolic links (a loop?)", str(path))
+
+
+def _leftover_pattern(name: str) -> re.Pattern[str]:
+    """The names ``tempfile.mkstemp`` gives our temporary files for target ``name``."""
+    return re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}\.tmp")
+
+
+def _abandoned(path: str) -> bool:
+    """Whether ``path`` is a regular file that no live writer holds; if so, remove it."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        if fcntl is None:  # pragma: no cover - Windows
+            if time.time() - st.st_mtime < STALE_SECONDS:
+                return False
+        else:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # a save in progress holds it (or locks do not work here)
+                return False
+        same = os.stat(path, follow_symlinks=False)
+        if (same.st_dev, same.st_ino) != (st.st_dev, st.st_ino):
+            return False
+        os.unlink(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _remove_leftovers(folder: Path, name: str) -> None:
+    """Remove temporary files that killed saves to ``folder/name`` left behind."""
+    pattern = _leftover_pattern(name)
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                _abandoned(entry.path)
+
+
+def _open_temporary(folder: Path, name: str) -> tuple[int, str]:
+    """Create and lock our temporary file (the lock marks it as in use until we finish)."""
+    while True:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        if fcntl is None:  # pragma: no cover - Windows
+            return fd, tmp
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.path.samestat(os.fstat(fd), os.stat(tmp, follow_symlinks=False)):
+                return fd, tmp
+        except FileNotFoundError:
+            pass
+        except OSError:  # locks do not work on this file system: go on without one
+            return fd, tmp
+        os.close(fd)  # another save took it for abandoned between mkstemp and flock: again
+
+
+def _check_target(shown: str, real: Path) -> os.stat_result | None:
+    """Refuse to replace anything but a writable regular file; its stat, or None if absent."""
+    try:
+        st = os.stat(real, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(errno.EISDIR, "it is a directory, not a file", shown)
+    kind = _kind(st.st_mode)
+    if kind is not None:
+        raise UnsafePathError(
+            errno.EINVAL, f"it is {kind}, not a regular file; refusing to replace it", shown
+        )
+    if not st.st_mode & 0o222 or not os.access(real, os.W_OK):
+        # Root may write anywhere, but a file with no write bit was made read-only on
+        # purpose: refuse it as open() refuses it for everyone else.
+        raise PermissionError(
+            errno.EACCES,
+            f"it is read-only (mode {stat.filemode(st.st_mode)}); make it writable first",
+            shown,
+        )
+    return st
+
+
 def atomic_write(path: Any, data: str | bytes, *, encoding: str = "utf-8") -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder, then rename it.
 
     Either the whole new content is there afterwards or, if anything failed, the old file (if
-    any) is untouched and no temporary file is left behind. An existing file keeps its
-    permissions; a new one gets the usual ones (0o666 less the umask).
+    any) is untouched and no temporary file is left behind; temporary files that a killed
+    process left for the same target are removed by the next successful write. An existing
+    file keeps its permissions (and, when root writes, its owner and group); a new one gets
+    the usual ones (0o666 less the umask). Returns ``path`` as a ``Path``.
+
+    What sits at ``path`` is never destroyed:
+
+    - a symlink (or a chain of them) is followed and the file it points to is replaced in its
+      own folder (a dangling link gets its target created); the link stays;
+    - a FIFO, socket or device raises :class:`UnsafePathError` (an ``OSError`` and a
+      ``ValueError``), and so does an empty path;
+    - a directory (or a path ending in a separator) raises ``IsADirectoryError``;
+    - a read-only file raises ``PermissionError``, even for root, as ``open()`` would for
+      anyone else.
+
+    Errors name ``path`` (and the real file behind a symlink), never the temporary file.
+    A hard link to the old file keeps the old content: renaming makes a new file.
 
     >>> import tempfile, os
     >>> folder = tempfile.mkdtemp()
     >>> atomic_write(os.path.join(folder, "a.txt"), "hello").read_text()
     'hello'
     """
-    if not isinstance(path, (str, os.PathLike)):
+    if not isinstance(path, (str, bytes, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     if not isinstance(data, (str, bytes)):
         raise TypeError(f"data must be str or bytes, got {type(data).__name__}")
-    path = Path(path)
-    folder = path.absolute().parent
+    raw = os.fsdecode(os.fspath(path))
+    if raw == "":
+        raise UnsafePathError(errno.ENOENT, "the path is empty; give a file name")
+    if raw.endswith((os.sep, os.altsep or os.sep)):
+        raise IsADirectoryError(errno.EISDIR, "the path names a folder, not a file", raw)
+    path = Path(raw)
+    real = _follow(path)
+    shown = raw if real == path else f"{raw} (-> {real})"
+    folder = real.absolute().parent
     if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: the folder {folder} does not exist")
+        raise FileNotFoundError(errno.ENOENT, f"the folder {folder} does not exist", shown)
+    old = _check_target(shown, real)
     payload = data.encode(encoding) if isinstance(data, str) else data
     try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = _default_mode()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        fd, tmp = _open_temporary(folder, real.name)
+    except OSError as exc:
+        raise _named(exc, shown) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
+            if old is not None and hasattr(os, "fchown") and (
+                (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid())
+            ):
+                with contextlib.suppress(OSError):  # only root (or a group member) may
+                    os.fchown(handle.fileno(), old.st_uid, old.st_gid)
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, old.st_mode & 0o777 if old is not None else _default_mode())
+            os.replace(tmp, real)  # still locked: a concurrent cleanup leaves it alone
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _named(exc, shown) from None
         raise
+    _remove_leftovers(folder, real.name)
     return path
+
+
+def _named(exc: OSError, shown: str) -> OSError:
+    """``exc`` naming the target instead of the temporary file (same type and errno)."""
+    if exc.errno is not None:
+        exc.filename, exc.filename2 = shown, None
+        if exc.strerror is None:
+            exc.strerror = os.strerror(exc.errno)
+    elif shown not in str(exc):
+        exc.args = (f"cannot write {shown}: {exc}",)
+    return exc
+
+
+__all__ = ["MAX_SYMLINKS", "STALE_SECONDS", "UnsafePathError", "atomic_write"]
