@@ -2,34 +2,68 @@
 
 The page holds the graph as inline SVG and the steps as JSON; a few lines of inline script
 move through them with Previous/Next, the arrow keys or a slider. At each step the node
-being processed and its parents are highlighted, the gradients filled in so far are shown in
-the nodes, and the chain-rule line of the step is printed under the graph. No network, no CDN.
+being processed (CSS class ``current``) and its parents (class ``parent``) are highlighted,
+the gradients filled in so far are shown in the nodes, the view pans smoothly to the node,
+and a side panel shows the chain rule of the step and a table of its gradient updates.
+The graph pans by dragging and zooms with the mouse wheel or the zoom buttons. No network,
+no CDN, no server: the same page shows inline in Jupyter (``Stepper(root)`` displayed).
 """
 
 from __future__ import annotations
 
 import html
+import inspect
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from autograd_core import Value
 from autograd_core.graph import topological_order
-from autograd_core.steps import backward_steps, format_number, node_names
+from autograd_core.steps import (
+    Step,
+    _prepare,
+    _run,
+    _start,
+    format_number,
+    node_names,
+)
 from autograd_core.value import to_float
 
-from .dot import DEFAULT_MAX_NODES, build, grad_fill, grad_scale
+from .dot import build, grad_fill, grad_scale
 from .render import RendererNotFound, _check_path, atomic_write, dot_path_for, render_svg
 from .text import format_field
 
-__all__ = ["UNKNOWN", "backward_page", "page_data"]
+__all__ = ["PAGE_MAX_NODES", "UNKNOWN", "backward_page", "page_data", "render_page",
+           "stepper_html"]
 
 UNKNOWN = "?"  # the grad field of a node no gradient has reached yet
+PAGE_MAX_NODES = 500  # values drawn on a page by default: the demo's 2-16-16-1 net fits
+TABLE_ROWS = 60  # the side panel's table lists at most this many updates of one step
+FULL_LINES = 400  # the "all lines" text of one step on the page stops after this many
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _steps_on_fresh_grads(root: Value, grad: Any) -> tuple[list[Any], dict[Value, float]]:
-    """Run the steps from zero gradients; give back the steps and the final gradients.
+def _clean(text: str) -> str:
+    """Text that can be written as UTF-8: lone surrogates become U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)
 
+
+def _build(root: Value, rankdir: str, max_nodes: int | None, grad_text: Any) -> Any:
+    """``viz.dot.build`` drawing every value (the page steps through values, not neurons)."""
+    kwargs: dict[str, Any] = {}
+    if "collapse" in inspect.signature(build).parameters:
+        kwargs["collapse"] = None
+    return build(root, rankdir=rankdir, show_grad=True, max_nodes=max_nodes,
+                 grad_text=grad_text, **kwargs)
+
+
+def _drawn_steps(root: Value, seed: float, keep: set[Value]) -> tuple[list[Step], int,
+                                                                       dict[Value, float]]:
+    """Run the pass from zero gradients, recording only the steps of ``keep``.
+
+    Gives the recorded steps, how many steps were not recorded and every final gradient.
     Every ``.grad`` is restored afterwards: drawing a page does not change the graph.
     """
     nodes = topological_order(root)
@@ -37,29 +71,57 @@ def _steps_on_fresh_grads(root: Value, grad: Any) -> tuple[list[Any], dict[Value
     try:
         for node in nodes:
             node.grad = 0.0
-        steps = list(backward_steps(root, grad))
+        order, seed = _prepare(root, seed)
+        names = node_names(root)
+        _start(root, order, seed)
+        steps = list(_run(order, names, keep))
         final = {node: float(node.grad) for node in nodes}
     finally:
         for node, g in zip(nodes, saved, strict=True):
             node.grad = g
-    return steps, final
+    return steps, len(order) - len(steps), final
+
+
+def _rows(step: Step) -> tuple[list[list[str]], int]:
+    """The side panel's table of a step: ``[parent, formula, local, contribution, grad]``."""
+    updates = list(step.updates) if len(step.updates) <= TABLE_ROWS else step.largest(TABLE_ROWS)
+    rows = [[u.name, u.formula, format_number(u.local), format_number(u.contribution),
+             format_number(u.grad_after)] for u in updates]
+    return rows, len(step.updates) - len(updates)
+
+
+def _full_lines(step: Step) -> list[str] | None:
+    """Every chain-rule line of a summarised step (at most ``FULL_LINES``), else None."""
+    if not step.summarised:
+        return None
+    lines = [step.line(u) for u in step.updates[:FULL_LINES]]
+    if len(step.updates) > FULL_LINES:
+        lines.append(f"... {len(step.updates) - FULL_LINES} more lines not shown on the page "
+                     "(step.full_text() in Python has them all)")
+    return lines
 
 
 def page_data(
-    root: Value, grad: Any = None, max_nodes: int | None = DEFAULT_MAX_NODES,
-    rankdir: str = "LR",
+    root: Value, grad: Any = None, max_nodes: int | None = PAGE_MAX_NODES,
+    rankdir: str = "LR", start: int | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """The DOT text of the page's graph and the frames the page steps through.
 
-    Frame 0 seeds the root; frame ``k`` is the state after step ``k``. Each frame names the
-    node processed (``node``, ``op``), its ``parents`` and ``edges`` (DOT ids, for highlights),
-    the chain-rule ``line``, and ``set``: ``[id, grad text, fill, font colour]`` for each node
-    whose gradient changed.
+    Frame 0 seeds the root; frame ``k`` is the state after the ``k``-th step of a drawn node.
+    Only drawn nodes get a frame of their own; the steps of nodes not drawn still run, and if
+    there are any a last frame shows the gradients they changed. Each frame names the node
+    processed (``node``, ``op``), its ``parents`` and ``edges`` (DOT ids, for highlights),
+    ``head`` (``name = expression``), ``grad`` (the node's gradient), the chain-rule
+    ``lines`` (the largest contributions for a node with many inputs, ``full`` holding all of
+    them), the side panel's ``rows`` and ``set``: ``[id, grad text, fill, font colour]`` for
+    each node whose gradient changed. ``start`` is the frame the page opens at (the first
+    step by default).
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_page() draws a Value, got {type(root).__name__}")
     seed = 1.0 if grad is None else to_float(grad, "the seed gradient")
-    steps, final = _steps_on_fresh_grads(root, seed)
+    _, ids = _build(root, rankdir, max_nodes, None)
+    steps, skipped, final = _drawn_steps(root, seed, set(ids))
     names = node_names(root)
     scale = grad_scale(list(final.values()))
 
@@ -69,36 +131,39 @@ def page_data(
 
     # Reserve room in each grad field for the widest text it will show.
     widest: dict[Value, str] = dict.fromkeys(final, UNKNOWN)
-    seed_text = format_field(seed)
 
     def widen(node: Value, text: str) -> None:
         if len(text) > len(widest[node]):
             widest[node] = text
 
-    widen(root, seed_text)
+    widen(root, format_field(seed))
+    for node in ids:
+        widen(node, format_field(final[node]))
     for step in steps:
         for update in step.updates:
-            widen(update.parent, format_field(update.grad_after))
+            if update.parent in ids:
+                widen(update.parent, format_field(update.grad_after))
 
-    dot, ids = build(root, rankdir=rankdir, show_grad=True, max_nodes=max_nodes,
-                     grad_text=widest.__getitem__)
+    dot, ids = _build(root, rankdir, max_nodes, widest.__getitem__)
+    root_name = names[root]
     root_id = ids[root]
-    if steps:
-        first = {"node": root_id, "op": "", "parents": [], "edges": [],
-                 "line": f"{names[root]}.grad = {format_number(seed)}  ("
-                         + (f"d{names[root]}/d{names[root]} = 1" if seed == 1.0
-                            else "the seed given to backward") + ")",
-                 "set": [cell(root_id, seed)]}
+    if steps or skipped:
+        seed_line = (f"{root_name}.grad = {format_number(seed)}  ("
+                     + (f"d{root_name}/d{root_name} = 1" if seed == 1.0
+                        else "the seed given to backward") + ")")
+        first_set = [cell(root_id, seed)]
     else:
-        first = {"node": root_id, "op": "", "parents": [], "edges": [],
-                 "line": f"{names[root]} is a leaf: {names[root]}.grad = "
-                         f"{format_number(final[root])}; nothing to propagate",
-                 "set": [cell(root_id, final[root])]}
-    frames = [first]
+        seed_line = (f"{root_name} is a leaf: {root_name}.grad = "
+                     f"{format_number(final[root])}; nothing to propagate")
+        first_set = [cell(root_id, final[root])]
+    frames = [{"node": root_id, "op": "", "parents": [], "edges": [], "head": root_name,
+               "grad": format_number(seed), "lines": [seed_line], "full": None, "rows": [],
+               "more": 0, "set": first_set}]
+    shown = {root_id: first_set[0][1]}
     for step in steps:
-        node_id = ids.get(step.node)
-        op_id = f"{node_id}_op" if node_id else ""
-        parents = []
+        node_id = ids[step.node]
+        op_id = f"{node_id}_op"
+        parents: list[str] = []
         changed: dict[str, float] = {}
         for update in step.updates:
             parent_id = ids.get(update.parent)
@@ -107,41 +172,184 @@ def page_data(
             if parent_id not in parents:
                 parents.append(parent_id)
             changed[parent_id] = float(update.grad_after)
+        rows, more = _rows(step)
+        cells = [cell(i, g) for i, g in changed.items()]
+        shown.update((c[0], c[1]) for c in cells)
         frames.append({
-            "node": node_id or "",
-            "op": op_id,
-            "parents": parents,
-            "edges": [f"{op_id}_out"] + [f"{op_id}_in{i}" for i in range(len(step.updates))]
-            if node_id else [],
-            "line": str(step),
-            "set": [cell(i, g) for i, g in changed.items()],
+            "node": node_id, "op": op_id, "parents": parents,
+            "edges": [f"{op_id}_out"] + [f"{op_id}_in{i}" for i in range(len(step.updates))],
+            "head": f"{step.name} = {step.expression}", "grad": format_number(step.upstream),
+            "lines": step.lines(), "full": _full_lines(step), "rows": rows, "more": more,
+            "set": cells,
         })
+    if skipped:
+        cells = [cell(ids[n], final[n]) for n in ids
+                 if shown.get(ids[n]) != format_field(final[n]) and n is not root]
+        frames.append({
+            "node": "", "op": "", "parents": [c[0] for c in cells], "edges": [],
+            "head": f"{skipped} more steps", "grad": "",
+            "lines": [f"{skipped} more steps send gradient through values not drawn "
+                      f"(max_nodes={max_nodes}); the gradients they change are filled in"],
+            "full": None, "rows": [], "more": 0, "set": cells,
+        })
+    last = len(frames) - 1
+    if start is None:
+        start = 1 if last >= 1 else 0
+    start = max(0, min(last, int(start)))
     initial = [[ids[n], UNKNOWN, "#ffffff", "black"] for n in ids]
-    return dot.source, {"frames": frames, "initial": initial, "title": names[root]}
+    return _clean(dot.source), {"frames": frames, "initial": initial, "title": root_name,
+                                "start": start}
 
 
 _CSS = """
-body { font-family: system-ui, sans-serif; margin: 1em 2em; color: #222; }
-#graph { overflow: auto; border: 1px solid #ddd; padding: 0.5em; max-height: 75vh; }
-#graph svg { max-width: none; height: auto; }
-#controls { margin: 0.8em 0; display: flex; gap: 0.8em; align-items: center; }
-#slider { flex: 1; max-width: 40em; }
-#line { font-family: Courier, monospace; font-size: 14px; background: #f6f6f6;
-        padding: 0.6em; white-space: pre; overflow-x: auto; min-height: 2.5em; }
-g.current polygon, g.current ellipse { stroke: #d62728; stroke-width: 3px; }
+* { box-sizing: border-box; }
+html, body { height: 100%; margin: 0; }
+body { font: 14px/1.35 system-ui, sans-serif; color: #222; display: flex;
+       flex-direction: column; overflow: hidden; background: #fff; }
+header { padding: 6px 12px; border-bottom: 1px solid #ddd; flex: none; }
+h1 { font-size: 16px; margin: 0 0 4px 0; font-weight: 600; white-space: nowrap;
+     overflow: hidden; text-overflow: ellipsis; }
+#controls { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
+#controls button { font: inherit; padding: 2px 10px; min-width: 2.2em; }
+#slider { flex: 1 1 160px; min-width: 100px; max-width: 32em; }
+#counter { font-variant-numeric: tabular-nums; white-space: nowrap; }
+.gap { flex: none; width: 8px; }
+main { flex: 1; display: flex; min-height: 0; }
+#viewport { flex: 1; position: relative; overflow: hidden; cursor: grab; min-width: 0;
+            background: #fafafa; touch-action: none; outline: none; }
+#viewport.dragging { cursor: grabbing; }
+#stage { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
+#stage.animate { transition: transform 0.45s ease; }
+@media (prefers-reduced-motion: reduce) { #stage.animate { transition: none; } }
+#stage svg { display: block; }
+#panel { flex: none; width: clamp(260px, 34%, 460px); overflow: auto; padding: 8px 12px;
+         border-left: 1px solid #ddd; }
+#head { font-family: Courier, monospace; font-weight: bold; overflow-wrap: anywhere; }
+#upstream { color: #555; margin: 2px 0 6px 0; font-family: Courier, monospace; }
+pre { font: 12px/1.4 Courier, monospace; background: #f3f3f3; padding: 6px; margin: 4px 0;
+      white-space: pre-wrap; overflow-wrap: anywhere; }
+pre .ln { display: block; padding-left: 3ch; text-indent: -3ch; }
+details summary { cursor: pointer; color: #1f5fa8; font-size: 13px; }
+#updates { border-collapse: collapse; font: 12px Courier, monospace; width: 100%;
+           margin-top: 6px; }
+#updates th, #updates td { padding: 1px 4px; text-align: right; border-bottom: 1px solid #eee; }
+#updates th:first-child, #updates td:first-child { text-align: left;
+           overflow-wrap: anywhere; }
+#updates th { font-family: system-ui, sans-serif; font-weight: 600; }
+#table-more { color: #555; font-size: 12px; margin: 2px 0; }
+g.current polygon, g.current ellipse { stroke: #d62728; stroke-width: 4px; }
 g.parent polygon, g.parent ellipse { stroke: #ff7f0e; stroke-width: 3px; }
 g.active path, g.active polygon { stroke: #d62728; stroke-width: 2.5px; }
-.hint { color: #777; font-size: 0.9em; }
+.hint { color: #666; font-size: 12px; margin-top: 10px; }
 """
 
 _SCRIPT = """
 "use strict";
 const DATA = JSON.parse(document.getElementById("data").textContent);
 const frames = DATA.frames;
-const slider = document.getElementById("slider");
-const counter = document.getElementById("counter");
-const line = document.getElementById("line");
+const $ = function (id) { return document.getElementById(id); };
+const slider = $("slider"), counter = $("counter"), line = $("line");
+const viewport = $("viewport"), stage = $("stage"), svg = stage.querySelector("svg");
+const W = parseFloat(svg.getAttribute("width")) || 1000;
+const H = parseFloat(svg.getAttribute("height")) || 1000;
 let current = 0;
+const view = { x: 0, y: 0, s: 1 };
+
+// ------------------------------------------------------------------ pan and zoom
+function place(animate) {
+  stage.classList.toggle("animate", !!animate);
+  stage.style.transform = "translate(" + view.x + "px, " + view.y + "px) scale(" + view.s + ")";
+}
+function fitScale() {
+  return Math.min(viewport.clientWidth / W, viewport.clientHeight / H) * 0.96;
+}
+function clampScale(s) {
+  return Math.max(Math.min(fitScale(), 0.2), Math.min(4, s));
+}
+function zoomAt(factor, cx, cy, animate) {
+  const s = clampScale(view.s * factor), k = s / view.s;
+  view.x = cx - (cx - view.x) * k;
+  view.y = cy - (cy - view.y) * k;
+  view.s = s;
+  place(animate);
+}
+function zoomCentre(factor) {
+  zoomAt(factor, viewport.clientWidth / 2, viewport.clientHeight / 2, true);
+}
+function fit() {
+  const s = fitScale();
+  view.s = s;
+  view.x = (viewport.clientWidth - W * s) / 2;
+  view.y = (viewport.clientHeight - H * s) / 2;
+  place(true);
+}
+// The box of an element in the SVG's own pixels (independent of the pan and zoom).
+function box(id) {
+  const el = id && document.getElementById(id);
+  if (!el || !el.getBBox) return null;
+  const b = el.getBBox(), m = el.getCTM();
+  if (!m) return null;
+  const xs = [], ys = [];
+  [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height],
+   [b.x + b.width, b.y + b.height]].forEach(function (p) {
+    xs.push(m.a * p[0] + m.c * p[1] + m.e);
+    ys.push(m.b * p[0] + m.d * p[1] + m.f);
+  });
+  return { x: Math.min.apply(null, xs), y: Math.min.apply(null, ys),
+           r: Math.max.apply(null, xs), b: Math.max.apply(null, ys) };
+}
+function union(boxes) {
+  boxes = boxes.filter(Boolean);
+  if (!boxes.length) return null;
+  return boxes.reduce(function (u, b) {
+    return { x: Math.min(u.x, b.x), y: Math.min(u.y, b.y),
+             r: Math.max(u.r, b.r), b: Math.max(u.b, b.b) };
+  });
+}
+// Bring the step's node into view: with its parents when they fit, else on its own.
+function follow(f, animate) {
+  if (!$("follow").checked) return;
+  const node = union([box(f.node), box(f.op)]);
+  if (!node) return;
+  const vw = viewport.clientWidth, vh = viewport.clientHeight, margin = 30;
+  const all = union([node].concat(f.parents.map(box)));
+  const s = view.s;
+  let target = node;
+  if ((all.r - all.x) * s <= vw - 2 * margin && (all.b - all.y) * s <= vh - 2 * margin) {
+    target = all;
+  }
+  const inside = view.x + target.x * s >= margin && view.x + target.r * s <= vw - margin &&
+                 view.y + target.y * s >= margin && view.y + target.b * s <= vh - margin;
+  if (inside) return;
+  view.x = vw / 2 - (target.x + target.r) / 2 * s;
+  view.y = vh / 2 - (target.y + target.b) / 2 * s;
+  place(animate);
+}
+let drag = null;
+viewport.addEventListener("pointerdown", function (e) {
+  if (e.button !== 0) return;
+  drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y };
+  viewport.setPointerCapture(e.pointerId);
+  viewport.classList.add("dragging");
+  viewport.focus({ preventScroll: true });
+});
+viewport.addEventListener("pointermove", function (e) {
+  if (!drag) return;
+  view.x = drag.vx + e.clientX - drag.x;
+  view.y = drag.vy + e.clientY - drag.y;
+  place(false);
+});
+function endDrag() { drag = null; viewport.classList.remove("dragging"); }
+viewport.addEventListener("pointerup", endDrag);
+viewport.addEventListener("pointercancel", endDrag);
+viewport.addEventListener("wheel", function (e) {
+  e.preventDefault();
+  const r = viewport.getBoundingClientRect();
+  const delta = e.deltaMode === 1 ? e.deltaY * 16 : e.deltaY;
+  zoomAt(Math.exp(-delta * 0.0015), e.clientX - r.left, e.clientY - r.top, false);
+}, { passive: false });
+
+// ------------------------------------------------------------------ steps
 function paint(id, text, fill, font) {
   const g = document.getElementById(id);
   if (!g) return;
@@ -157,7 +365,47 @@ function mark(ids, cls) {
     if (el) el.classList.add(cls);
   });
 }
-function show(k) {
+function cellRow(cells, tag) {
+  const tr = document.createElement("tr");
+  cells.forEach(function (c) {
+    const td = document.createElement(tag);
+    td.textContent = c;
+    tr.appendChild(td);
+  });
+  return tr;
+}
+// One block per chain-rule line, so a long line wraps with a hanging indent.
+function fillLines(el, lines) {
+  el.textContent = "";
+  lines.forEach(function (text) {
+    const span = document.createElement("span");
+    span.className = "ln";
+    span.textContent = text;
+    el.appendChild(span);
+  });
+}
+function panel(f, k) {
+  $("head").textContent = (k ? "step " + k + ": " : "") + f.head;
+  $("upstream").textContent = f.grad && k ? f.head.split(" = ")[0] + ".grad = " + f.grad : "";
+  fillLines(line, f.lines);
+  const more = $("more");
+  more.hidden = !f.full;
+  if (f.full) {
+    fillLines($("full"), f.full);
+    $("more-count").textContent = "all " + f.full.length + " lines";
+  }
+  const body = $("updates").querySelector("tbody");
+  body.textContent = "";
+  f.rows.forEach(function (r) {
+    const tr = cellRow([r[0], r[2], r[3], r[4]], "td");
+    tr.title = "d/d" + r[0] + " = " + r[1];
+    body.appendChild(tr);
+  });
+  $("updates").hidden = !f.rows.length;
+  $("table-more").textContent = f.more ? "... " + f.more +
+    " more updates, none with a larger |contribution|" : "";
+}
+function show(k, animate) {
   k = Math.max(0, Math.min(frames.length - 1, k));
   current = k;
   const apply = function (c) { paint(c[0], c[1], c[2], c[3]); };
@@ -172,30 +420,62 @@ function show(k) {
   mark(f.edges, "active");
   slider.value = String(k);
   counter.textContent = "step " + k + " of " + (frames.length - 1);
-  line.textContent = f.line;
-  document.getElementById("prev").disabled = k === 0;
-  document.getElementById("next").disabled = k === frames.length - 1;
+  panel(f, k);
+  $("prev").disabled = k === 0;
+  $("next").disabled = k === frames.length - 1;
+  follow(f, animate !== false);
 }
-document.getElementById("prev").addEventListener("click", function () { show(current - 1); });
-document.getElementById("next").addEventListener("click", function () { show(current + 1); });
+$("prev").addEventListener("click", function () { show(current - 1); });
+$("next").addEventListener("click", function () { show(current + 1); });
+$("zoom-in").addEventListener("click", function () { zoomCentre(1.25); });
+$("zoom-out").addEventListener("click", function () { zoomCentre(0.8); });
+$("fit").addEventListener("click", fit);
+$("follow").addEventListener("change", function () { show(current); });
 slider.addEventListener("input", function () { show(Number(slider.value)); });
 document.addEventListener("keydown", function (e) {
-  if (e.key === "ArrowLeft") { show(current - 1); e.preventDefault(); }
-  else if (e.key === "ArrowRight") { show(current + 1); e.preventDefault(); }
-  else if (e.key === "Home") { show(0); e.preventDefault(); }
-  else if (e.key === "End") { show(frames.length - 1); e.preventDefault(); }
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  const keys = {
+    ArrowLeft: function () { show(current - 1); }, ArrowRight: function () { show(current + 1); },
+    Home: function () { show(0); }, End: function () { show(frames.length - 1); },
+    "+": function () { zoomCentre(1.25); }, "=": function () { zoomCentre(1.25); },
+    "-": function () { zoomCentre(0.8); }, "0": fit,
+  };
+  const act = keys[e.key];
+  if (act) { act(); e.preventDefault(); }
 });
 const m = /step=(\\d+)/.exec(location.hash);
-show(m ? Number(m[1]) : 0);
+const first = m ? Number(m[1]) : DATA.start;
+// Open at a readable size on the first step's node.
+view.s = clampScale(1);
+const f0 = frames[Math.max(0, Math.min(frames.length - 1, first))];
+const b0 = union([box(f0.node), box(f0.op)]) || { x: W, y: H / 2, r: W, b: H / 2 };
+view.x = viewport.clientWidth / 2 - (b0.x + b0.r) / 2 * view.s;
+view.y = viewport.clientHeight / 2 - (b0.y + b0.b) / 2 * view.s;
+place(false);
+show(first, false);
+document.body.setAttribute("data-ready", "1");
 """
 
 
 def _inline_svg(svg: str) -> str:
-    """The ``<svg>`` element alone: no XML prolog, DOCTYPE or comments before it."""
+    """The ``<svg>`` element alone, sized in CSS pixels by its viewBox (one unit, one pixel).
+
+    No XML prolog, DOCTYPE or comments before it; the page's own pan and zoom scale it.
+    """
     start = svg.find("<svg")
     if start < 0:
         raise ValueError("the renderer returned no <svg> element")
-    return svg[start:].strip()
+    svg = svg[start:].strip()
+    end = svg.find(">")
+    tag = svg[: end + 1]
+    box = re.search(r'viewBox="([-\d.eE+]+)[ ,]+([-\d.eE+]+)[ ,]+([-\d.eE+]+)[ ,]+([-\d.eE+]+)"',
+                    tag)
+    if box is None:
+        return svg
+    width, height = float(box.group(3)), float(box.group(4))
+    tag = re.sub(r'\s(width|height|style)="[^"]*"', "", tag)
+    tag = tag.replace("<svg", f'<svg width="{width:g}" height="{height:g}"', 1)
+    return tag + svg[end + 1:]
 
 
 def _script_json(data: Any) -> str:
@@ -208,32 +488,64 @@ def render_page(svg: str, data: dict[str, Any]) -> str:
     """The HTML text of the page from the rendered SVG and the frames."""
     title = html.escape(f"backward pass of {data['title']}")
     last = len(data["frames"]) - 1
-    return f"""<!DOCTYPE html>
+    start = data.get("start", 0)
+    return _clean(f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>{_CSS}</style>
 </head>
 <body>
+<header>
 <h1>{title}</h1>
 <div id="controls">
-<button id="prev" type="button">Previous</button>
-<input id="slider" type="range" min="0" max="{last}" value="0" step="1" aria-label="step">
-<button id="next" type="button">Next</button>
-<span id="counter">step 0 of {last}</span>
+<button id="prev" type="button" title="previous step (left arrow)">&#9664; Previous</button>
+<button id="next" type="button" title="next step (right arrow)">Next &#9654;</button>
+<input id="slider" type="range" min="0" max="{last}" value="{start}" step="1"
+ aria-label="step">
+<span id="counter">step {start} of {last}</span>
+<span class="gap"></span>
+<button id="zoom-out" type="button" title="zoom out (-)">&minus;</button>
+<button id="zoom-in" type="button" title="zoom in (+)">+</button>
+<button id="fit" type="button" title="fit the whole graph (0)">Fit</button>
+<label title="bring the node of each step into view"><input id="follow" type="checkbox"
+ checked> follow</label>
 </div>
-<div id="graph">
+</header>
+<main>
+<div id="viewport" tabindex="0" aria-label="graph: drag to pan, wheel to zoom">
+<div id="stage">
 {_inline_svg(svg)}
 </div>
+</div>
+<aside id="panel">
+<div id="head"></div>
+<div id="upstream"></div>
 <pre id="line"></pre>
-<p class="hint">Arrow keys move between steps. Red outline: the node whose gradient is being
-sent back; orange: the parents receiving it. "?" marks a gradient not reached yet.</p>
+<details id="more" hidden><summary id="more-count">all lines</summary><pre id="full"></pre>
+</details>
+<table id="updates"><thead><tr><th>parent</th><th>local</th><th>+= contrib.</th>
+<th>grad now</th></tr></thead><tbody></tbody></table>
+<p id="table-more"></p>
+<p class="hint">Red outline: the node whose gradient is being sent back; orange: the parents
+receiving it. "?" marks a gradient not reached yet. Arrow keys step; drag to pan, wheel or
++/- to zoom, 0 to fit.</p>
+</aside>
+</main>
 <script type="application/json" id="data">{_script_json(data)}</script>
 <script>{_SCRIPT}</script>
 </body>
 </html>
-"""
+""")
+
+
+def _page_text(root: Value, grad: Any, max_nodes: int | None, rankdir: str,
+               start: int | None) -> tuple[str, str]:
+    """``(DOT source, page HTML)``; raises RendererNotFound with no Graphviz at all."""
+    source, data = page_data(root, grad, max_nodes=max_nodes, rankdir=rankdir, start=start)
+    return source, render_page(render_svg(source), data)
 
 
 def backward_page(
@@ -242,13 +554,14 @@ def backward_page(
     grad: Any = None,
     *,
     rankdir: str = "LR",
-    max_nodes: int | None = DEFAULT_MAX_NODES,
+    max_nodes: int | None = PAGE_MAX_NODES,
 ) -> Path:
     """Write an HTML page stepping through ``root``'s backward pass; returns the path.
 
     The steps start from zero gradients (seed ``grad``, 1.0 by default) and the graph's own
-    ``.grad`` values are left as they were. The file is self-contained and written atomically.
-    With no Graphviz renderer, the DOT text is written next to ``path`` and
+    ``.grad`` values are left as they were. At most ``max_nodes`` values are drawn (``None``
+    draws all); only their steps are on the page. The file is self-contained and written
+    atomically. With no Graphviz renderer, the DOT text is written next to ``path`` and
     :class:`viz.render.RendererNotFound` says what to install.
     """
     path = _check_path(path)
@@ -259,3 +572,21 @@ def backward_page(
         dot_file = atomic_write(dot_path_for(path), source)
         raise RendererNotFound(f"{exc} The DOT text was written to {dot_file}.") from None
     return atomic_write(path, render_page(svg, data))
+
+
+def stepper_html(
+    root: Value, grad: Any = None, *, start: int | None = None,
+    max_nodes: int | None = PAGE_MAX_NODES, height: int = 600, rankdir: str = "LR",
+) -> str:
+    """The stepping page as an ``<iframe srcdoc=...>`` for a notebook cell.
+
+    The iframe holds the whole page (no network, no server), spans the cell's width and is
+    ``height`` pixels tall. ``Stepper(root)`` shows this when displayed in Jupyter.
+    """
+    if isinstance(height, bool) or not isinstance(height, int) or height < 200:
+        raise ValueError(f"height must be an int of at least 200 (pixels), got {height!r}")
+    _, page = _page_text(root, grad, max_nodes, rankdir, start)
+    title = html.escape(f"backward pass of {node_names(root)[root]}")
+    return (f'<iframe class="autograd-stepper" title="{_clean(title)}" '
+            f'style="width: 100%; height: {height}px; border: 1px solid #ddd;" '
+            f'sandbox="allow-scripts" srcdoc="{html.escape(page, quote=True)}"></iframe>')
