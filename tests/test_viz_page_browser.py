@@ -1,0 +1,284 @@
+"""The stepping page in a real browser: headless Chromium driven by Playwright (issue 9).
+
+Debian's ``/usr/bin/chromium`` is used (no browser download); the tests are skipped, with
+the reason, where it or the ``playwright`` package is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import nn
+import viz
+from autograd_core import Stepper, Value
+from nn.losses import hinge
+
+CHROMIUM = Path("/usr/bin/chromium")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason="Debian's Chromium is not installed at /usr/bin/chromium (apt install chromium)",
+)
+
+WIDTH, HEIGHT = 1280, 800
+
+
+def network_loss() -> Value:
+    """The demo's 2-16-16-1 network on one data point, hinge loss (about 420 values)."""
+    model = nn.MLP(2, [16, 16, 1], seed=1337)
+    return hinge([model([0.5, -1.2])], [1.0])
+
+
+def neuron() -> Value:
+    x = Value(2.0, label="x")
+    w = Value(-3.0, label="w")
+    b = Value(6.8813735870195432, label="b")
+    n = x * w + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+def frames_of(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    data = re.search(r'<script type="application/json" id="data">(.*?)</script>', text, re.S)
+    return json.loads(data.group(1))["frames"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def network_page(tmp_path_factory) -> Path:
+    return viz.backward_page(network_loss(), tmp_path_factory.mktemp("net") / "net.html",
+                             max_nodes=None)
+
+
+@pytest.fixture(scope="module")
+def neuron_page(tmp_path_factory) -> Path:
+    return viz.backward_page(neuron(), tmp_path_factory.mktemp("neuron") / "neuron.html")
+
+
+class Watched:
+    """A page at 1280x800 that records script errors, console errors and every request."""
+
+    def __init__(self, browser, url: str) -> None:
+        self.page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.page.on("console", lambda msg: self.errors.append(f"console: {msg.text}")
+                     if msg.type == "error" else None)
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.goto(url)
+        self.page.wait_for_selector("body[data-ready]")
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    opened: list[Watched] = []
+
+    def open_(path: Path, fragment: str = "") -> Watched:
+        watched = Watched(browser, path.as_uri() + fragment)
+        opened.append(watched)
+        return watched
+
+    yield open_
+    for watched in opened:
+        watched.close()
+
+
+CURRENT_IN_VIEW = """() => {
+  const port = document.getElementById("viewport").getBoundingClientRect();
+  const nodes = [...document.querySelectorAll("g.node.current")];
+  if (!nodes.length) return false;
+  return nodes.every((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.left >= port.left && r.right <= port.right &&
+           r.top >= port.top && r.bottom <= port.bottom;
+  });
+}"""
+
+
+def scale(page) -> float:
+    transform = page.eval_on_selector("#stage", "el => el.style.transform")
+    return float(re.search(r"scale\(([-\d.e]+)\)", transform).group(1))
+
+
+def translate(page) -> tuple[float, float]:
+    transform = page.eval_on_selector("#stage", "el => el.style.transform")
+    x, y = re.search(r"translate\(([-\d.e]+)px, ([-\d.e]+)px\)", transform).groups()
+    return float(x), float(y)
+
+
+def test_the_current_node_stays_in_view_on_the_network(network_page, open_page) -> None:
+    frames = frames_of(network_page)
+    assert len(frames) > 60
+    watched = open_page(network_page)
+    page = watched.page
+    # It opens on the first step: the root is current and in view.
+    assert page.inner_text("#counter") == f"step 1 of {len(frames) - 1}"
+    page.wait_for_function(CURRENT_IN_VIEW, timeout=5000)
+    root_id = frames[1]["node"]
+    assert "current" in page.get_attribute(f"#{root_id}", "class")
+    moves = [("click", 3), ("key", 4), ("click", 10), ("key", 25), ("click", 1)]
+    k = 1
+    for kind, count in moves:
+        for _ in range(count):
+            if kind == "click":
+                page.click("#next")
+            else:
+                page.keyboard.press("ArrowRight")
+            k += 1
+        page.wait_for_function(CURRENT_IN_VIEW, timeout=5000)
+        frame = frames[k]
+        assert page.inner_text("#counter") == f"step {k} of {len(frames) - 1}"
+        assert page.inner_text("#line").splitlines() == frame["lines"]
+        assert "current" in page.get_attribute(f"#{frame['node']}", "class")
+        for parent in frame["parents"]:
+            assert "parent" in page.get_attribute(f"#{parent}", "class")
+        # The panel's table lists the step's updates.
+        assert page.eval_on_selector_all("#updates tbody tr", "rows => rows.length") == len(
+            frame["rows"])
+    # Back and to the end: still in view.
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(CURRENT_IN_VIEW, timeout=5000)
+    page.keyboard.press("End")
+    assert page.inner_text("#counter").startswith(f"step {len(frames) - 1} of")
+    assert watched.errors == []
+    assert watched.requests == [network_page.as_uri()]
+
+
+def test_a_wide_step_shows_the_largest_and_all_lines_one_click_away(network_page,
+                                                                    open_page) -> None:
+    frames = frames_of(network_page)
+    k = next(i for i, f in enumerate(frames) if f["full"] and len(f["full"]) == 33)
+    page = open_page(network_page, f"#step={k}").page
+    page.wait_for_function(CURRENT_IN_VIEW, timeout=5000)
+    lines = page.inner_text("#line").splitlines()
+    assert len(lines) == 6 and lines[-1].startswith("... 28 more inputs")
+    assert not page.is_visible("#full")
+    page.click("#more summary")
+    assert page.is_visible("#full")
+    assert page.inner_text("#full").splitlines() == frames[k]["full"]
+    # The panel lays out beside the graph, inside the window.
+    panel = page.eval_on_selector("#panel", "el => el.getBoundingClientRect().toJSON()")
+    port = page.eval_on_selector("#viewport", "el => el.getBoundingClientRect().toJSON()")
+    assert port["right"] <= panel["left"] + 1 and panel["right"] <= WIDTH
+    assert port["width"] >= 700 and port["bottom"] <= HEIGHT
+
+
+def test_zoom_buttons_wheel_and_drag(network_page, open_page) -> None:
+    watched = open_page(network_page)
+    page = watched.page
+    start = scale(page)
+    page.click("#zoom-in")
+    assert scale(page) == pytest.approx(start * 1.25)
+    page.click("#zoom-out")
+    page.click("#zoom-out")
+    assert scale(page) == pytest.approx(start * 0.8)
+    page.click("#fit")
+    page.wait_for_timeout(600)  # the smooth transition
+    fitted = scale(page)
+    assert fitted < start * 0.8
+    whole = page.eval_on_selector("#stage", "el => el.getBoundingClientRect().toJSON()")
+    port = page.eval_on_selector("#viewport", "el => el.getBoundingClientRect().toJSON()")
+    assert whole["left"] >= port["left"] - 1 and whole["right"] <= port["right"] + 1
+    assert whole["top"] >= port["top"] - 1 and whole["bottom"] <= port["bottom"] + 1
+    # The wheel zooms in at the pointer; dragging pans.
+    cx, cy = port["left"] + port["width"] / 2, port["top"] + port["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function(f"() => !document.getElementById('stage').style.transform"
+                           f".includes('scale({fitted})')")
+    assert scale(page) > fitted
+    x0, y0 = translate(page)
+    page.mouse.down()
+    page.mouse.move(cx + 120, cy - 80, steps=5)
+    page.mouse.up()
+    x1, y1 = translate(page)
+    assert (x1 - x0, y1 - y0) == (pytest.approx(120), pytest.approx(-80))
+    # Keys zoom too.
+    before = scale(page)
+    page.keyboard.press("+")
+    assert scale(page) == pytest.approx(before * 1.25)
+    assert watched.errors == []
+
+
+def test_controls_step_through_the_frames(neuron_page, open_page) -> None:
+    frames = frames_of(neuron_page)
+    last = len(frames) - 1
+    initial = {m[0]: m[1] for m in json.loads(re.search(
+        r'<script type="application/json" id="data">(.*?)</script>',
+        neuron_page.read_text(encoding="utf-8"), re.S).group(1))["initial"]}
+    watched = open_page(neuron_page)
+    page = watched.page
+    actions = [("click", "#prev"), ("click", "#next"), ("click", "#next"), ("key", "ArrowLeft"),
+               ("slide", last), ("click", "#next"), ("key", "Home"), ("click", "#prev")]
+    expected = [0, 1, 2, 1, last, last, 0, 0]
+    for (kind, arg), k in zip(actions, expected, strict=True):
+        if kind == "click":
+            if not page.is_disabled(arg):
+                page.click(arg)
+        elif kind == "key":
+            page.keyboard.press(arg)
+        else:
+            page.eval_on_selector("#slider", "(el, v) => { el.value = String(v); "
+                                  "el.dispatchEvent(new Event('input')); }", arg)
+        frame = frames[k]
+        assert page.inner_text("#counter") == f"step {k} of {last}"
+        assert page.input_value("#slider") == str(k)
+        assert page.is_disabled("#prev") == (k == 0)
+        assert page.is_disabled("#next") == (k == last)
+        assert page.inner_text("#line").splitlines() == frame["lines"]
+        current = page.eval_on_selector_all(".current", "els => els.map(e => e.id)")
+        assert sorted(current) == sorted(i for i in (frame["node"], frame["op"]) if i)
+        parents = page.eval_on_selector_all(".parent", "els => els.map(e => e.id)")
+        assert sorted(parents) == sorted(frame["parents"])
+        # Grad fields: the initial "?" overwritten by every frame up to k.
+        grads = dict(initial)
+        for earlier in frames[: k + 1]:
+            grads.update({cell[0]: cell[1] for cell in earlier["set"]})
+        shown = page.evaluate("ids => ids.map(id => [...document.getElementById(id)"
+                              ".querySelectorAll('text')].pop().textContent)", list(grads))
+        assert shown == [f"grad {t}" for t in grads.values()]
+    assert watched.errors == [] and watched.requests == [neuron_page.as_uri()]
+
+
+def test_the_notebook_iframe_runs_the_page(browser, tmp_path) -> None:
+    stepper = Stepper(neuron())
+    host = tmp_path / "cell.html"
+    host.write_text(f"<!DOCTYPE html><html><body><div style='width: 900px'>"
+                    f"{stepper._repr_html_()}</div></body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.goto(host.as_uri())
+        frame = page.frame_locator("iframe.autograd-stepper")
+        frame.locator("body[data-ready]").wait_for()
+        assert frame.locator("#counter").inner_text() == "step 1 of 3"
+        box = page.eval_on_selector("iframe", "el => el.getBoundingClientRect().toJSON()")
+        assert box["width"] == pytest.approx(900, abs=2) and box["height"] == pytest.approx(
+            600, abs=4)
+        frame.locator("#next").click()
+        assert frame.locator("#counter").inner_text() == "step 2 of 3"
+        assert frame.locator("g.node.current").count() == 2  # the value and its op
+    finally:
+        page.close()
+    assert errors == [] and requests == [host.as_uri()]
