@@ -18,6 +18,7 @@ from .primitives import (
     UNARY,
     anomaly_backward,
     local_derivatives,
+    rule_failure,
 )
 from .value import Value, to_float
 
@@ -108,35 +109,43 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
     for node in order:
         node.grad = 0.0
     root.grad = seed
-    for node in order:
-        g = node.grad
-        op = node._op
-        kind = op.kind
-        if kind == LINEAR_BINARY:
-            da, db = op.rules
-            node._a.grad += g * da
-            node._b.grad += g * db
-        elif kind == BINARY:
-            a = node._a
-            b = node._b
-            da, db = op.rules
-            x = a.data
-            y = b.data
-            out = node.data
-            a.grad += g * da(x, y, out)
-            b.grad += g * db(x, y, out)
-        elif kind == UNARY:
-            a = node._a
-            a.grad += g * op.rules[0](a.data, node.data)
-        elif kind == LINEAR_UNARY:
-            node._a.grad += g * op.rules[0]
-        elif op.accumulate is not None:
-            op.accumulate(node._a, g)
-        else:
-            parents = node._a
-            local = op.rules[0]([p.data for p in parents], node.data)
-            for parent, d in zip(parents, local, strict=True):
-                parent.grad += g * d
+    # A try costs nothing until something raises; then a custom op's rule that takes or
+    # returns the wrong thing is named (rule_failure re-runs it), instead of a bare TypeError.
+    try:
+        for node in order:
+            g = node.grad
+            op = node._op
+            kind = op.kind
+            if kind == LINEAR_BINARY:
+                da, db = op.rules
+                node._a.grad += g * da
+                node._b.grad += g * db
+            elif kind == BINARY:
+                a = node._a
+                b = node._b
+                da, db = op.rules
+                x = a.data
+                y = b.data
+                out = node.data
+                a.grad += g * da(x, y, out)
+                b.grad += g * db(x, y, out)
+            elif kind == UNARY:
+                a = node._a
+                a.grad += g * op.rules[0](a.data, node.data)
+            elif kind == LINEAR_UNARY:
+                node._a.grad += g * op.rules[0]
+            elif op.accumulate is not None:
+                op.accumulate(node._a, g)
+            else:
+                parents = node._a
+                local = op.rules[0]([p.data for p in parents], node.data)
+                for parent, d in zip(parents, local, strict=True):
+                    parent.grad += g * d
+    except (TypeError, ValueError) as exc:
+        failure = rule_failure(node)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
 def _accumulate(old: Any, new: Any) -> Any:
@@ -165,6 +174,7 @@ def _propagate(
             g = grads.get(node)
             if g is None or node._op is None or node in stop:
                 continue
+            # local_derivatives names a custom rule that takes or returns the wrong thing.
             for index, (parent, d) in enumerate(
                 zip(node.parents, local_derivatives(node, symbolic=create_graph), strict=True)
             ):
@@ -221,6 +231,13 @@ def zero_grad(values: Iterable[Value]) -> None:
             "zero_grad expects an iterable of Values, got a single Value; "
             "use zero_grad([x]) or x.zero_grad()"
         )
+    try:
+        values = iter(values)
+    except TypeError:
+        raise TypeError(
+            "zero_grad expects an iterable of Values (a list, or model.parameters()), "
+            f"got {type(values).__name__}"
+        ) from None
     for v in values:
         if not isinstance(v, Value):
             raise TypeError(f"zero_grad expects Values, got {type(v).__name__}")

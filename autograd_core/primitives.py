@@ -9,6 +9,8 @@ for a differentiable gradient. Built-in ops (in :mod:`autograd_core.ops`) and us
 
 from __future__ import annotations
 
+import inspect
+import keyword
 import math
 import os
 import sys
@@ -141,10 +143,26 @@ class Op:
         if self.check is not None:
             err = self.check(*inputs)
             if err is not None:
-                raise err
+                raise refusal(self, err)
         if self.arity is None:
             return result_as_float(self, self.forward(list(inputs)))
         return result_as_float(self, self.forward(*inputs))
+
+
+def refusal(op: Op, err: Any) -> BaseException | type[BaseException]:
+    """What ``op``'s domain check returned, if it is an exception; else a TypeError naming the op.
+
+    Called only when the check returned something other than None, so it costs nothing on
+    inputs inside the domain.
+    """
+    if isinstance(err, BaseException) or (
+        isinstance(err, type) and issubclass(err, BaseException)
+    ):
+        return err
+    return TypeError(
+        f"the check of op {op.name!r} must return an exception for inputs outside the domain, "
+        f"or None for inputs inside it; it returned {type(err).__name__} {err!r:.80}"
+    )
 
 
 def result_as_float(op: Op, result: Any) -> float:
@@ -258,9 +276,114 @@ def local_derivatives(node: Value, symbolic: bool = False) -> tuple[Any, ...]:
     else:
         inputs = [p.data for p in node.parents]
         out = node.data
+    try:
+        if op.kind == VARIADIC:
+            result = tuple(op.rules[0](list(inputs), out))
+            if len(result) != len(inputs):
+                raise ValueError("wrong number of derivatives")  # diagnosed below
+        else:
+            result = tuple(r if isinstance(r, float) else r(*inputs, out) for r in op.rules)
+    except (TypeError, ValueError) as exc:
+        failure = rule_failure(node, symbolic=symbolic)
+        if failure is None:
+            raise
+        raise failure from exc
+    for d in result:
+        if type(d) is not float and type(d) is not Value:
+            failure = rule_failure(node, symbolic=symbolic)
+            if failure is not None:
+                raise failure
+    return result
+
+
+def _not_a_derivative(d: Any) -> bool:
+    if type(d) is float or isinstance(d, (Value, bool)):
+        return False
+    try:
+        to_float(d)
+    except (TypeError, ValueError):
+        return True
+    return False
+
+
+def _call_problem(rule: Callable[..., Any], args: Sequence[Any]) -> str | None:
+    """Why ``rule`` cannot be called with ``args`` (its signature), or None."""
+    try:
+        inspect.signature(rule).bind(*args)
+    except TypeError as exc:
+        return str(exc)
+    except ValueError:  # no signature to read (some builtins): let the call itself decide
+        return None
+    return None
+
+
+def rule_failure(node: Value, *, symbolic: bool = False) -> Exception | None:
+    """A clear error if a derivative rule of ``node``'s op takes or returns the wrong thing.
+
+    Run only after the backward pass has failed (off the fast path): the rules are called
+    again, one at a time, and checked. None when they look right, so that the original error
+    (a rule's own ``DomainError``, say) stands.
+    """
+    op = node._op
+    if op is None:
+        return None
+    inputs: list[Any] = list(node.parents) if symbolic else [p.data for p in node.parents]
+    out: Any = node if symbolic else node.data
     if op.kind == VARIADIC:
-        return tuple(op.rules[0](list(inputs), out))
-    return tuple(r if isinstance(r, float) else r(*inputs, out) for r in op.rules)
+        rule = op.rules[0]
+        problem = _call_problem(rule, (inputs, out))
+        if problem is not None:
+            return TypeError(
+                f"the derivative rule of variadic op {op.name!r} must take (inputs, out), "
+                f"2 arguments: {problem}"
+            )
+        try:
+            result = rule(list(inputs), out)
+        except Exception:
+            return None
+        try:
+            local = list(result)
+        except TypeError:
+            return TypeError(
+                f"the derivative rule of variadic op {op.name!r} must return a list of "
+                f"{len(inputs)} derivatives, one per input; it returned "
+                f"{type(result).__name__} {result!r:.80}"
+            )
+        if len(local) != len(inputs):
+            return ValueError(
+                f"the derivative rule of variadic op {op.name!r} returned {len(local)} "
+                f"derivatives for {len(inputs)} inputs; it must return one per input"
+            )
+        for i, d in enumerate(local):
+            if _not_a_derivative(d):
+                return TypeError(
+                    f"the derivative rule of variadic op {op.name!r} returned "
+                    f"{type(d).__name__} {d!r:.80} as derivative #{i}; each must be a number "
+                    "(or a Value)"
+                )
+        return None
+    names = ("x", "out") if op.arity == 1 else ("a", "b", "out")
+    args = (*inputs, out)
+    for i, rule in enumerate(op.rules):
+        if isinstance(rule, float):
+            continue
+        problem = _call_problem(rule, args)
+        if problem is not None:
+            return TypeError(
+                f"derivative rule #{i} of op {op.name!r} must take ({', '.join(names)}), "
+                f"{len(names)} arguments: {problem}"
+            )
+        try:
+            d = rule(*args)
+        except Exception:
+            return None
+        if _not_a_derivative(d):
+            at = ", ".join(f"{n}={_plain(v)!r}" for n, v in zip(names, args, strict=True))
+            return TypeError(
+                f"derivative rule #{i} of op {op.name!r} returned {type(d).__name__} "
+                f"{d!r:.80} at ({at}); a rule must return a number (or a Value)"
+            )
+    return None
 
 
 # --------------------------------------------------------------------------- exposing ops
@@ -280,7 +403,7 @@ def _binary_methods(op: Op) -> tuple[Callable[..., Value], Callable[..., Value]]
         if check is not None:
             err = check(a, b)
             if err is not None:
-                raise err
+                raise refusal(op, err)
         data = forward(a, b)
         if _current() is _DEFAULT:
             out = _new(Value)
@@ -298,6 +421,7 @@ def _binary_methods(op: Op) -> tuple[Callable[..., Value], Callable[..., Value]]
 
     method.__name__ = reflected.__name__ = op.name
     method.__doc__ = reflected.__doc__ = op.doc
+    method.__autograd_op__ = reflected.__autograd_op__ = op  # type: ignore[attr-defined]
     return method, reflected
 
 
@@ -310,7 +434,7 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
         if check is not None:
             err = check(a)
             if err is not None:
-                raise err
+                raise refusal(op, err)
         data = forward(a)
         if type(data) is not float:  # a user's forward may return an int, or worse
             data = result_as_float(op, data)
@@ -327,6 +451,7 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
 
     method.__name__ = op.name
     method.__doc__ = op.doc
+    method.__autograd_op__ = op  # type: ignore[attr-defined]  # see _check_method_name
     return method
 
 
@@ -340,10 +465,39 @@ def install(op: Op, *, method: str | None = None, dunder: str | None = None) -> 
         else:
             setattr(Value, f"__{dunder}__", _unary_method(op))
     if method is not None:
-        if hasattr(Value, method) and getattr(getattr(Value, method), "__name__", None) != op.name:
-            raise ValueError(f"Value already has an attribute {method!r}; pick another method name")
+        _check_method_name(method, op.name)
         setattr(Value, method, _unary_method(op) if op.arity == 1 else _binary_methods(op)[0])
     return op
+
+
+def _check_method_name(method: Any, op_name: str) -> None:
+    """Refuse a method name that is not a plain identifier or that ``Value`` already uses.
+
+    A name ``Value`` has (``backward``, ``data``, ``grad``, a slot, an inherited ``object``
+    attribute) may only be taken again by a method an op of that same name installed.
+    """
+    if not isinstance(method, str) or not method.isidentifier() or keyword.iskeyword(method):
+        raise ValueError(
+            f"op {op_name!r}: a method name must be a Python identifier, got {method!r}; "
+            "use method=False and call the op as a function"
+        )
+    if method.startswith("__") and method.endswith("__"):
+        raise ValueError(
+            f"op {op_name!r}: {method!r} is a special name, not a method name; pick a plain one"
+        )
+    for klass in Value.__mro__:
+        if method in vars(klass):
+            existing = vars(klass)[method]
+            owner = getattr(existing, "__autograd_op__", None)
+            if owner is not None and owner.name == op_name:
+                return
+            what = f"installed by op {owner.name!r}" if owner is not None else (
+                f"from {klass.__name__}"
+            )
+            raise ValueError(
+                f"op {op_name!r}: Value already has an attribute {method!r} ({what}); "
+                "pick another name, or use method=False and call the op as a function"
+            )
 
 
 _registry: dict[str, Op] = {}
@@ -378,13 +532,15 @@ def primitive(
     if name in _registry:
         raise ValueError(f"an op named {name!r} exists already; choose another name")
     arity = None if variadic else len(derivatives)
+    if method:  # checked before anything is built or registered
+        if arity != 1:
+            raise ValueError(f"method=True is for ops of one input; {name!r} has {arity}")
+        _check_method_name(name, name)
     op = Op(
         name, forward, derivatives, arity=arity, check=check,
         doc=doc or f"The {name} op.", formulas=formulas, accumulate=accumulate,
     )
     if method:
-        if arity != 1:
-            raise ValueError(f"method=True is for ops of one input; {name!r} has {arity}")
         install(op, method=name)
     _registry[name] = op
     return op

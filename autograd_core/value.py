@@ -26,8 +26,9 @@ def to_float(x: Any, what: str = "data") -> float:
     """Convert a real number to ``float``; reject everything else with a ``TypeError``.
 
     ``int``, ``float`` and real-number types (``fractions.Fraction``, NumPy scalars) are
-    accepted. ``bool``, ``str``, ``None``, ``complex`` and containers are refused, because
-    silently turning them into numbers hides bugs.
+    accepted, and 0-d NumPy arrays of an integer or float dtype. ``bool`` (also NumPy's,
+    and ``np.array(True)``), ``str``, ``None``, ``complex``, arrays of more than one number and
+    containers are refused, because silently turning them into numbers hides bugs.
     """
     if type(x) is float:
         return x
@@ -40,7 +41,7 @@ def to_float(x: Any, what: str = "data") -> float:
             f"{what} must be a real number (int or float), got {type(x).__name__} {x!r:.60}"
         )
     if isinstance(x, numbers.Real) or (
-        hasattr(x, "__float__") and not isinstance(x, numbers.Complex)
+        hasattr(x, "__float__") and not isinstance(x, numbers.Complex) and _one_real(x, what)
     ):
         try:
             return float(x)
@@ -57,6 +58,24 @@ def to_float(x: Any, what: str = "data") -> float:
         f"{what} must be a real number (int or float), got {type(x).__name__}; "
         "use one Value per number (for a list, [Value(v) for v in values])"
     )
+
+
+def _one_real(x: Any, what: str) -> bool:
+    """True for a number-like ``x`` that is not a NumPy array of booleans, of complex, or of
+    more than one number (checked by its ``dtype`` and ``ndim``, without importing NumPy)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", "f") not in "iuf":
+        # a 0-d boolean array (np.array(True)) is a bool; complex or strings are no real number
+        raise TypeError(
+            f"{what} must be a real number (int or float), got {type(x).__name__} of dtype "
+            f"{dtype} {x!r:.60}"
+        )
+    if getattr(x, "ndim", 0):
+        raise TypeError(
+            f"{what} must be a real number, got a {type(x).__name__} of shape "
+            f"{getattr(x, 'shape', '?')}; use one Value per number"
+        )
+    return True
 
 
 class Value:
