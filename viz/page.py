@@ -12,7 +12,6 @@ no CDN, no server: the same page shows inline in Jupyter (``Stepper(root)`` disp
 from __future__ import annotations
 
 import html
-import inspect
 import json
 import re
 from pathlib import Path
@@ -51,12 +50,10 @@ def _clean(text: str) -> str:
 
 
 def _build(root: Value, rankdir: str, max_nodes: int | None, grad_text: Any) -> Any:
-    """``viz.dot.build`` drawing every value (the page steps through values, not neurons)."""
-    kwargs: dict[str, Any] = {}
-    if "collapse" in inspect.signature(build).parameters:
-        kwargs["collapse"] = None
+    """``viz.dot.build`` drawing every value (the page steps through values, not neurons:
+    ``build`` collapses nothing unless asked) and cutting the graph at ``max_nodes``."""
     return build(root, rankdir=rankdir, show_grad=True, max_nodes=max_nodes,
-                 grad_text=grad_text, **kwargs)
+                 grad_text=grad_text)
 
 
 def _drawn_steps(root: Value, seed: float, keep: set[Value]) -> tuple[list[Step], int,
