@@ -16,14 +16,54 @@ for the activation that follows them:
 - ``init="uniform"``: micrograd's ``uniform(-1, 1)``.
 
 Biases start at 0.
+
+Labels (names in drawings and step-by-step text)
+------------------------------------------------
+Every parameter's ``label`` is a short dotted path, unique within the model, from its place
+in the model; a drawing groups values into one cluster per dotted prefix (``L0.n3.w1`` is in
+cluster ``L0``, the layer, and ``L0.n3``, the neuron):
+
+- in an ``MLP``: weight ``j`` of neuron ``i`` in layer ``k`` is ``L{k}.n{i}.w{j}``, its bias
+  ``L{k}.n{i}.b``;
+- in a standalone ``Layer``: ``n{i}.w{j}`` and ``n{i}.b``;
+- in a standalone ``Neuron``: ``w{j}`` and ``b``.
+
+A neuron's forward labels its ``dot`` node (the pre-activation) ``<neuron>.z`` and its
+activation ``<neuron>.out`` (``L0.n3.z``, ``L0.n3.out``); a linear neuron has only the ``dot``
+node, labelled ``<neuron>.out``. A standalone neuron's are ``z`` and ``out``. Inputs given as
+plain numbers become leaves labelled ``x0, x1, ...``; Values passed in keep their labels.
+``named_parameters()`` names are unchanged (``layers.0.neurons.3.w.1``).
+
+The labels are computed once, when the outermost module's ``__init__`` returns, so a forward
+only stores precomputed strings (one attribute write per node). A module of your own gets
+labels the same way, with no code: attribute ``name`` is labelled ``name``, item ``i`` of a
+list attribute ``name`` is ``name{i}``, and a sub-module's labels are prefixed with its own
+(``self.encoder = MLP(...)`` gives ``encoder.L0.n3.w1``; ``self.heads = [Neuron(4), ...]``
+gives ``heads0.w2``). A subclass can set ``_list_labels`` (attribute -> stem, as ``Layer``
+maps ``neurons`` to ``n``) or override ``_assign_labels``. After changing the structure later
+(appending a layer, or a dataclass module, whose ``__init__`` is generated), call
+``model.label_parameters()``. A parameter shared by two places keeps the label of the last.
+
+>>> m = MLP(2, [3, 1], seed=0)
+>>> m.layers[0].neurons[2].w[1].label, m.layers[1].neurons[0].b.label
+('L0.n2.w1', 'L1.n0.b')
+>>> out = m([0.5, -1.0])                    # the last neuron is linear: one dot node
+>>> out.label
+'L1.n0.out'
+>>> [p.label for p in out.parents]
+['L1.n0.w0', 'L1.n0.w1', 'L1.n0.w2', 'L0.n0.out', 'L0.n1.out', 'L0.n2.out', 'L1.n0.b']
+>>> h = out.parents[3]; h.op, h.parents[0].label, [p.label for p in h.parents[0].parents]
+('relu', 'L0.n0.z', ['L0.n0.w0', 'L0.n0.w1', 'x0', 'x1', 'L0.n0.b'])
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import random
+import threading
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from autograd_core import Value, dot, to_float
 from autograd_core import ops as _ops
@@ -82,6 +122,14 @@ class Module:
     """
 
     training: bool = True
+    #: attribute name -> label stem for the items of a list attribute (default: the name).
+    _list_labels: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and not getattr(init, "_labels_after", False):
+            cls.__init__ = _labelling_init(init)  # type: ignore[method-assign]
 
     def __call__(self, x: Any) -> Any:  # pragma: no cover - every subclass overrides
         raise NotImplementedError
@@ -106,6 +154,25 @@ class Module:
     def num_parameters(self) -> int:
         """How many scalar parameters the module has."""
         return len(self.parameters())
+
+    # ---------------------------------------------------------------- labels
+    def label_parameters(self, prefix: str = "") -> Module:
+        """Label every parameter (and the nodes of later forwards) by its place in the model.
+
+        Done automatically when a module is built; call it again after changing the structure.
+        ``prefix`` (for example ``"enc"``) is put in front of every label. Returns the module.
+        """
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a str, got {type(prefix).__name__}")
+        self._assign_labels(prefix)
+        return self
+
+    def _assign_labels(self, prefix: str) -> None:
+        """Label this module's parameters under ``prefix`` (``""`` for the root)."""
+        stems = self._list_labels
+        for name, attr in vars(self).items():
+            if not name.startswith("_"):
+                _label(attr, _join(prefix, stems.get(name, name)), in_list=False)
 
     # ---------------------------------------------------------------- state
     def state_dict(self) -> dict[str, float]:
@@ -140,7 +207,13 @@ class Module:
             v = state[name]
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ValueError(f"parameter {name!r} must be a number, got {v!r:.60}")
-            values[name] = float(v)
+            try:
+                values[name] = float(v)
+            except OverflowError:
+                raise ValueError(
+                    f"parameter {name!r} is an int too large for a float "
+                    f"({v.bit_length()} bits); give a number below about 1.8e308"
+                ) from None
         for name, p in named.items():
             p.data = values[name]
 
@@ -188,6 +261,42 @@ class Module:
         return model
 
 
+_building = threading.local()  # .depth: how many module __init__s are running in this thread
+
+
+def _labelling_init(init: Any) -> Any:
+    """``init`` followed, for the outermost module being built, by ``label_parameters()``."""
+
+    @functools.wraps(init)
+    def __init__(self: Module, *args: Any, **kwargs: Any) -> None:
+        depth = getattr(_building, "depth", 0)
+        _building.depth = depth + 1
+        try:
+            init(self, *args, **kwargs)
+        finally:
+            _building.depth = depth
+        if depth == 0:
+            self._assign_labels("")
+
+    __init__._labels_after = True  # type: ignore[attr-defined]
+    return __init__
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _label(attr: Any, label: str, in_list: bool) -> None:
+    if isinstance(attr, Value):
+        attr.label = label
+    elif isinstance(attr, Module):
+        attr._assign_labels(label)
+    elif isinstance(attr, (list, tuple)):
+        sep = "_" if in_list else ""
+        for i, item in enumerate(attr):
+            _label(item, f"{label}{sep}{i}", in_list=True)
+
+
 def _named(attr: Any, name: str) -> Iterator[tuple[str, Value]]:
     if isinstance(attr, Value):
         yield name, attr
@@ -198,8 +307,13 @@ def _named(attr: Any, name: str) -> Iterator[tuple[str, Value]]:
             yield from _named(item, f"{name}.{i}")
 
 
-def _as_values(x: Any, nin: int, who: str) -> list[Value]:
-    """Check the size of one input and make every entry a Value (numbers become constants)."""
+def _input_labels(nin: int) -> tuple[str, ...]:
+    return tuple(f"x{i}" for i in range(nin))
+
+
+def _as_values(x: Any, nin: int, who: str, labels: Sequence[str]) -> list[Value]:
+    """Check the size of one input and make every entry a Value (numbers become constants
+    labelled from ``labels``: ``x0, x1, ...``)."""
     try:
         n = len(x)
     except TypeError:
@@ -208,14 +322,14 @@ def _as_values(x: Any, nin: int, who: str) -> list[Value]:
         ) from None
     if n != nin:
         raise ValueError(f"{who} expects {nin} inputs, got {n}")
-    return [v if type(v) is Value else _lift(v, i, who) for i, v in enumerate(x)]
+    return [v if type(v) is Value else _lift(v, i, who, labels[i]) for i, v in enumerate(x)]
 
 
-def _lift(v: Any, i: int, who: str) -> Value:
+def _lift(v: Any, i: int, who: str, label: str) -> Value:
     if isinstance(v, Value):
         return v
     try:
-        return Value(v)
+        return Value(v, label)
     except TypeError as exc:
         raise TypeError(f"{who}: input {i}: {exc}") from None
 
@@ -246,15 +360,29 @@ class Neuron(Module):
         self.w = [Value(r.uniform(-limit, limit), f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
         self._act, self._act_float = ACTIVATIONS[activation]
+        self._x_labels = _input_labels(nin)
+        self._z_label, self._out_label = "z", "out"
+
+    def _assign_labels(self, prefix: str) -> None:
+        super()._assign_labels(prefix)
+        self._z_label = _join(prefix, "z")
+        self._out_label = _join(prefix, "out")
 
     def __call__(self, x: Sequence[Any]) -> Value:
         """The neuron's output for one input of ``nin`` numbers or Values."""
-        return self._forward(_as_values(x, self.nin, "Neuron"))
+        return self._forward(_as_values(x, self.nin, "Neuron", self._x_labels))
 
     def _forward(self, x: list[Value]) -> Value:
-        act = self._act
+        # The hot path of training: the labels are precomputed strings (one write per node).
         out = dot(self.w, x, self.b)
-        return out if act is None else act(out)
+        act = self._act
+        if act is None:
+            out.label = self._out_label
+            return out
+        out.label = self._z_label
+        out = act(out)
+        out.label = self._out_label
+        return out
 
     def _forward_floats(self, x: Sequence[float]) -> float:
         s = sum(map(float.__mul__, [w.data for w in self.w], x), self.b.data)
@@ -274,6 +402,8 @@ class Layer(Module):
     Returns a list of ``nout`` Values, or the Value itself when ``nout == 1`` (as micrograd).
     """
 
+    _list_labels: ClassVar[dict[str, str]] = {"neurons": "n"}
+
     def __init__(
         self,
         nin: int,
@@ -291,9 +421,10 @@ class Layer(Module):
         self.neurons = [
             Neuron(nin, activation, rng=r, init=init, nout=nout) for _ in range(nout)
         ]
+        self._x_labels = _input_labels(nin)
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
-        out = self._forward(_as_values(x, self.nin, "Layer"))
+        out = self._forward(_as_values(x, self.nin, "Layer", self._x_labels))
         return out[0] if len(out) == 1 else out
 
     def _forward(self, x: list[Value]) -> list[Value]:
@@ -323,7 +454,11 @@ class MLP(Module):
     True
     >>> [name for name, _ in model.named_parameters()][:3]
     ['layers.0.neurons.0.w.0', 'layers.0.neurons.0.w.1', 'layers.0.neurons.0.b']
+    >>> [p.label for p in model.parameters()][:3]
+    ['L0.n0.w0', 'L0.n0.w1', 'L0.n0.b']
     """
+
+    _list_labels: ClassVar[dict[str, str]] = {"layers": "L"}
 
     def __init__(
         self,
@@ -350,6 +485,7 @@ class MLP(Module):
                   output_activation if i == last else activation, rng=r, init=init)
             for i in range(len(nouts))
         ]
+        self._x_labels = _input_labels(nin)
 
     @property
     def nout(self) -> int:
@@ -358,7 +494,7 @@ class MLP(Module):
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
         """Forward one input: ``nin`` numbers or Values -> a Value (one output) or a list."""
-        h = _as_values(x, self.nin, "MLP")
+        h = _as_values(x, self.nin, "MLP", self._x_labels)
         for layer in self.layers:
             h = layer._forward(h)
         return h[0] if len(h) == 1 else h
