@@ -4,12 +4,14 @@
 Each loss takes ``predictions`` (one model output per sample: a Value for a one-output model,
 a list of Values otherwise) and ``targets`` (one per sample), and returns one ``Value``:
 the mean over the batch by default, ``reduction="sum"`` for the sum, ``reduction="none"`` for
-the list of per-sample losses.
+the list of per-sample losses. The reduced result is labelled ``loss`` (``l2``'s penalty
+``l2``), so drawings and step-by-step text call it by that name.
 
 >>> from autograd_core import Value
 >>> from nn.losses import hinge, cross_entropy
->>> hinge([Value(2.0), Value(-0.5)], [1, 1]).data     # mean of max(0, 1 - y*s)
-0.75
+>>> loss = hinge([Value(2.0), Value(-0.5)], [1, 1])   # mean of max(0, 1 - y*s)
+>>> loss.data, loss.label
+(0.75, 'loss')
 >>> round(cross_entropy([[Value(0.0), Value(0.0)]], [1]).data, 6)  # log 2
 0.693147
 
@@ -125,12 +127,21 @@ def _is_sequence(x: Any) -> bool:
 
 def _reduce(losses: list[Value], reduction: Reduction, count: int | None = None) -> Any:
     if reduction == "mean":
-        return sum_of(losses) * (1.0 / (count or len(losses)))
-    if reduction == "sum":
-        return sum_of(losses)
-    if reduction == "none":
+        out = sum_of(losses) * (1.0 / (count or len(losses)))
+    elif reduction == "sum":
+        out = sum_of(losses)
+    elif reduction == "none":
         return losses
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    else:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return _named_result(out, "loss")
+
+
+def _named_result(out: Value, label: str) -> Value:
+    """``out`` labelled ``label`` unless it already has a label of its own."""
+    if not out.label:
+        out.label = label
+    return out
 
 
 def _scalar_output(p: Any, name: str, i: int) -> Value:
@@ -293,7 +304,7 @@ def l2(parameters: Sequence[Value], alpha: float) -> Value:
     params = list(parameters)
     if not params:
         raise ValueError("l2 needs at least one parameter")
-    return sum_of([p * p for p in params]) * alpha
+    return _named_result(sum_of([p * p for p in params]) * alpha, "l2")
 
 
 LOSSES: dict[str, Callable[..., Any]] = {
