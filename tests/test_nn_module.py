@@ -207,6 +207,23 @@ def test_state_dict_round_trip_and_all_or_nothing_load():
     assert b.state_dict() == before
 
 
+
+def test_load_state_dict_refuses_an_int_too_big_for_a_float_naming_it():
+    model = MLP(2, [3, 1], seed=1)
+    before = model.state_dict()
+    state = {**before, "layers.0.neurons.1.w.0": 10**400}
+    with pytest.raises(ValueError, match=r"'layers\.0\.neurons\.1\.w\.0'.*too large"):
+        model.load_state_dict(state)
+    assert model.state_dict() == before  # all or nothing
+    # floats keep loading as they are, the non-finite ones included (a state may hold them)
+    special = {**before, "layers.0.neurons.1.w.0": float("nan"), "layers.1.neurons.0.b": 1e308,
+               "layers.0.neurons.0.b": float("-inf"), "layers.0.neurons.2.b": 2**1000}
+    model.load_state_dict(special)
+    state = model.state_dict()
+    assert state["layers.0.neurons.1.w.0"] != state["layers.0.neurons.1.w.0"]
+    assert state["layers.0.neurons.0.b"] == float("-inf")
+    assert state["layers.0.neurons.2.b"] == 2.0**1000
+
 def test_zero_grad_train_eval_and_repr():
     model = MLP(2, [3, 1], seed=0)
     model([1.0, 2.0]).backward()
