@@ -227,3 +227,24 @@ def test_save_into_missing_folder_and_wrong_object(tmp_path):
         MLP(2, [1], seed=0).save(tmp_path / "nope" / "m.json")
     with pytest.raises(TypeError, match="nn Module"):
         nn_io.save(object(), tmp_path / "m.json")
+
+
+def test_save_through_a_symlink_replaces_the_real_file(tmp_path):
+    real = tmp_path / "runs" / "best.json"
+    real.parent.mkdir()
+    MLP(2, [2], seed=1).save(real)
+    link = tmp_path / "model.json"
+    link.symlink_to(os.path.join("runs", "best.json"))
+    newer = MLP(2, [2], seed=2)
+    newer.save(link)
+    assert link.is_symlink()
+    assert load(real).state_dict() == newer.state_dict() == load(link).state_dict()
+
+
+def test_save_refuses_a_read_only_model_file(tmp_path):
+    _, path = _saved(tmp_path)
+    before = path.read_bytes()
+    os.chmod(path, 0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        MLP(3, [4, 2], seed=5).save(path)
+    assert path.read_bytes() == before
