@@ -32,7 +32,9 @@ A neuron's forward labels its ``dot`` node (the pre-activation) ``<neuron>.z`` a
 activation ``<neuron>.out`` (``L0.n3.z``, ``L0.n3.out``); a linear neuron has only the ``dot``
 node, labelled ``<neuron>.out``. A standalone neuron's are ``z`` and ``out``. Inputs given as
 plain numbers become leaves labelled ``x0, x1, ...``; Values passed in keep their labels.
-``named_parameters()`` names are unchanged (``layers.0.neurons.3.w.1``).
+``named_parameters()`` names are unchanged (``layers.0.neurons.3.w.1``). Each forward labels
+its own nodes the same way, so in a batch's graph one neuron's ``z`` appears once per sample
+(``autograd_core.steps.node_names`` tells them apart: ``L0.n3.z``, ``L0.n3.z_2``, ...).
 
 The labels are computed once, when the outermost module's ``__init__`` returns, so a forward
 only stores precomputed strings (one attribute write per node). A module of your own gets
@@ -40,9 +42,10 @@ labels the same way, with no code: attribute ``name`` is labelled ``name``, item
 list attribute ``name`` is ``name{i}``, and a sub-module's labels are prefixed with its own
 (``self.encoder = MLP(...)`` gives ``encoder.L0.n3.w1``; ``self.heads = [Neuron(4), ...]``
 gives ``heads0.w2``). A subclass can set ``_list_labels`` (attribute -> stem, as ``Layer``
-maps ``neurons`` to ``n``) or override ``_assign_labels``. After changing the structure later
-(appending a layer, or a dataclass module, whose ``__init__`` is generated), call
-``model.label_parameters()``. A parameter shared by two places keeps the label of the last.
+maps ``neurons`` to ``n``) or override ``_assign_labels(prefix)``. Call
+``model.label_parameters()`` yourself after changing the structure (appending a layer) and in
+a ``@dataclass`` module (its generated ``__init__`` is not seen). A parameter shared by two
+places keeps the label of the last one walked.
 
 >>> m = MLP(2, [3, 1], seed=0)
 >>> m.layers[0].neurons[2].w[1].label, m.layers[1].neurons[0].b.label
@@ -307,7 +310,9 @@ def _named(attr: Any, name: str) -> Iterator[tuple[str, Value]]:
             yield from _named(item, f"{name}.{i}")
 
 
+@functools.lru_cache(maxsize=64)
 def _input_labels(nin: int) -> tuple[str, ...]:
+    """``("x0", ..., "x{nin-1}")``, made once per size and shared by every module."""
     return tuple(f"x{i}" for i in range(nin))
 
 
@@ -364,9 +369,15 @@ class Neuron(Module):
         self._z_label, self._out_label = "z", "out"
 
     def _assign_labels(self, prefix: str) -> None:
-        super()._assign_labels(prefix)
-        self._z_label = _join(prefix, "z")
-        self._out_label = _join(prefix, "out")
+        p = prefix + "." if prefix else ""
+        for j, w in enumerate(self.w):  # the generic walk, written out: there are many of these
+            w.label = f"{p}w{j}"
+        self.b.label = p + "b"
+        self._z_label = p + "z"
+        self._out_label = p + "out"
+        for name, attr in vars(self).items():  # a subclass's own parameters
+            if name not in ("w", "b") and not name.startswith("_"):
+                _label(attr, p + name, in_list=False)
 
     def __call__(self, x: Sequence[Any]) -> Value:
         """The neuron's output for one input of ``nin`` numbers or Values."""

@@ -162,6 +162,24 @@ class _WideMLP(MLP):
         self.temperature = Value(1.0)
 
 
+class _GatedNeuron(Neuron):
+    def __init__(self, nin):
+        super().__init__(nin, seed=0)
+        self.gate = Value(1.0)
+
+
+class _GatedLayer(Module):
+    def __init__(self):
+        self.units = [_GatedNeuron(2), _GatedNeuron(2)]
+
+
+def test_a_neuron_subclass_labels_its_own_parameters_too():
+    assert _labels(_GatedNeuron(2)) == ["w0", "w1", "b", "gate"]
+    assert _labels(_GatedLayer()) == ["units0.w0", "units0.w1", "units0.b", "units0.gate",
+                                      "units1.w0", "units1.w1", "units1.b", "units1.gate"]
+    assert _GatedLayer().units[1]([1.0, 2.0]).label == "units1.out"
+
+
 def test_user_modules_are_labelled_from_their_attributes():
     net = _Net()
     labels = _labels(net)
