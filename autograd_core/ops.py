@@ -11,6 +11,12 @@ outside the op's domain. To add ``sinh``, add one entry here::
 Conventions at kinks: ``relu'(0) = 0`` and ``abs'(0) = 0`` (as PyTorch). Results follow IEEE
 arithmetic: NaN and infinities pass through, ``exp(1000)`` is ``inf``; only true domain errors
 (``log(0)``, ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, ``(-8) ** (1/3)``) raise.
+
+At the edges, first and second derivatives agree with PyTorch (``tests/test_rule_edges.py``
+has the table, and the few deliberate differences): ``sqrt`` and ``x ** k`` (0 < k < 1) have
+slope ``inf`` at 0 and second derivative ``-inf``; ``a ** 0`` is flat in ``a`` and ``0 ** b``
+flat in ``b`` (0, also where the formula is ``0 * inf``); ``d/db`` of a negative base is NaN,
+and so are its derivatives; ``relu'(nan) = 1`` and ``abs'(nan) = 0``, as PyTorch.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from . import mode as _mode
 from .primitives import DivisionByZero, DomainError, Op, install, primitive, record
 from .value import Value, lift, to_float
 
@@ -68,6 +75,28 @@ def _power(a: Any, b: Any) -> Any:
     if isinstance(a, Value) or isinstance(b, Value):
         return a**b
     return _pow(a, b)
+
+
+# The slope of sqrt and of x ** k (0 < k < 1) at 0 is k / 0 = inf, and the slope of that slope
+# is -inf (as PyTorch's grad / (2 * sqrt(x)) gives). ``/`` refuses a zero divisor, so the rules
+# divide by this op instead: 1/x with 1/0 = +inf, used only for x >= 0. It is not registered:
+# it is no op for users, it only appears in the graph of a derivative under create_graph.
+_RECIPROCAL = Op("reciprocal", lambda x: 1 / x if x else inf, (lambda x, out: -out * out,),
+                 arity=1, doc="1/x with 1/0 = inf (inside derivatives of sqrt and x ** k).",
+                 formulas=("-{out}**2",))
+_QUIET = _mode._ModeChange(anomaly=False)
+
+
+def _pole(k: Any, base: Any) -> Any:
+    """``k / base`` for a ``base`` holding 0: inf, and a Value whose own derivative is -inf.
+
+    Anomaly checks are off while it is built: the inf is the derivative, and anomaly mode
+    reports it as the gradient of the op whose rule this is, not as an op of its own.
+    """
+    if type(base) is float:
+        return k * inf
+    with _QUIET:
+        return k * _RECIPROCAL(base)
 
 
 # --------------------------------------------------------------------------- domain checks
@@ -124,8 +153,14 @@ div = install(
 
 
 def _dpow_base(a: Any, b: Any, out: Any) -> Any:
-    if _num(a) == 0 and _num(b) < 1:  # 0 ** (b - 1) divides by zero: flat at b = 0, else vertical
-        return 0.0 if _num(b) == 0 else inf
+    na = _num(a)
+    nb = _num(b)
+    if na == 0 and nb < 1:  # b in (0, 1): 0 ** (b - 1) is a pole; b = 0: a ** 0 is flat
+        return 0.0 if nb == 0 else _pole(b, a ** (1 - b))
+    if nb == 0 and (type(a) is float or not math.isfinite(1 / na)):
+        # a ** 0 is flat: 0 (as PyTorch) also where a ** -1 overflows and the formula would
+        # give 0 * inf. A Value elsewhere keeps the formula, so d2/db da = 1/a (PyTorch: 0).
+        return 0.0
     # For b >= 1 the general formula holds at a = 0 too, and (as a Value under create_graph)
     # keeps its dependence on a: d2(x**2)/dx2 at 0 is 2, not 0.
     return b * _power(a, b - 1)
@@ -135,7 +170,11 @@ def _dpow_exponent(a: Any, b: Any, out: Any) -> Any:
     na = _num(a)
     if na > 0:
         return out * log(a)
-    return 0.0 if na == 0 and _num(b) > 0 else nan  # as PyTorch: no real log for a <= 0
+    if na == 0 and _num(b) >= 0:  # 0 ** b is flat in b (0, or 1 at b = 0): 0, as PyTorch
+        return 0.0
+    # No real log for a < 0 (or NaN): NaN, as PyTorch, and NaN to every order (out * nan
+    # keeps the dependence on a and b; a float nan would make the next derivative 0).
+    return out * nan
 
 
 power = primitive("**", _pow, _dpow_base, _dpow_exponent, check=_check_pow, doc="a ** b",
@@ -150,12 +189,17 @@ def power_by(k: float) -> Op:
     def check(x: float) -> Exception | None:
         return _check_pow(x, k)
 
-    def rule(x: Any, out: Any) -> Any:
-        return _dpow_base(x, k, out)
+    if k == 0:  # a constant: a float rule (0 * x**-1 would be NaN at tiny x, and at NaN)
+        rules: tuple[Any, ...] = (0.0,)
+    elif 0 < k < 1:  # x ** (k - 1) has a pole at 0: slope inf there, then -inf, as PyTorch
 
-    # x ** 0 is a constant: a float rule, else its second derivative is 0 * x**-2 = NaN at tiny x.
-    return Op(f"**{k:g}", lambda x: _pow(x, k), (0.0,) if k == 0 else (rule,), arity=1,
-              check=check,
+        def rule(x: Any, out: Any) -> Any:
+            return _pole(k, x ** (1 - k)) if _num(x) == 0 else k * _power(x, k - 1)
+
+        rules = (rule,)
+    else:
+        rules = (lambda x, out: k * _power(x, k - 1),)
+    return Op(f"**{k:g}", lambda x: _pow(x, k), rules, arity=1, check=check,
               doc=f"x ** {k:g}", formulas=(f"{k:g} * {{x}}**{k - 1:g}",))
 
 
@@ -164,16 +208,23 @@ exp = primitive("exp", _exp, lambda x, out: out, method=True, doc="e ** x (inf p
                 formulas=("{out}",))
 log = primitive("log", math.log, lambda x, out: 1 / x, check=_check_log, method=True,
                 doc="Natural logarithm, x > 0.", formulas=("1/{x}",))
-sqrt = primitive("sqrt", math.sqrt, lambda x, out: 0.5 / out if out > 0 else inf,
-                 check=_check_sqrt, method=True, doc="Square root, x >= 0 (slope inf at 0).",
-                 formulas=("0.5/{out}",))
+
+
+def _dsqrt(x: Any, out: Any) -> Any:
+    if type(out) is float:
+        return 0.5 / out if out else inf  # NaN stays NaN; +inf at 0 and -0.0 (PyTorch: -inf)
+    return 0.5 / out if out.data else _pole(0.5, out)
+
+
+sqrt = primitive("sqrt", math.sqrt, _dsqrt, check=_check_sqrt, method=True,
+                 doc="Square root, x >= 0 (slope inf at 0).", formulas=("0.5/{out}",))
 tanh = primitive("tanh", math.tanh, lambda x, out: 1 - out * out, method=True,
                  doc="Hyperbolic tangent.", formulas=("(1 - {out}**2)",))
 sigmoid = primitive("sigmoid", _sigmoid, lambda x, out: out * (1 - out), method=True,
                     doc="1 / (1 + e**-x), stable for large |x|.",
                     formulas=("{out} * (1 - {out})",))
 relu = primitive("relu", lambda x: 0.0 if x <= 0 else x,
-                 lambda x, out: 1.0 if x > 0 else 0.0, method=True,
+                 lambda x, out: 0.0 if x <= 0 else 1.0, method=True,
                  doc="max(0, x); its derivative at 0 is taken as 0.",
                  formulas=("({x} > 0)",))
 sin = primitive("sin", _periodic(math.sin), lambda x, out: cos(x), method=True, doc="Sine.",
