@@ -9,10 +9,12 @@ for a differentiable gradient. Built-in ops (in :mod:`autograd_core.ops`) and us
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import keyword
 import math
 import os
+import pickle
 import sys
 import weakref
 from collections.abc import Callable, Sequence
@@ -57,7 +59,7 @@ class Op:
 
     __slots__ = (
         "name", "forward", "rules", "arity", "kind", "check", "doc", "formulas", "accumulate",
-        "__weakref__",
+        "reduce", "__weakref__",
     )
 
     def __init__(
@@ -71,6 +73,7 @@ class Op:
         doc: str = "",
         formulas: Sequence[str] | Callable[..., list[str]] | None = None,
         accumulate: Callable[[tuple[Value, ...], float], None] | None = None,
+        reduce: str | tuple[Callable[..., Op], tuple[Any, ...]] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"an op needs a non-empty str name, got {name!r}")
@@ -119,9 +122,46 @@ class Op:
         if accumulate is not None and kind != VARIADIC:
             raise ValueError(f"op {name!r}: accumulate= is for variadic ops only")
         self.accumulate = accumulate
+        # How to pickle an op that is not registered: (function, args) that make it again, as
+        # in __reduce__ (for a factory such as ops.power_by), or the dotted name of the
+        # module-level variable that holds it ("autograd_core.ops._RECIPROCAL").
+        if isinstance(reduce, str):
+            if "." not in reduce:
+                raise ValueError(
+                    f"op {name!r}: reduce= names the variable holding the op with its module, "
+                    f"as 'package.module.NAME'; got {reduce!r}"
+                )
+            reduce = (_global_op, (reduce,))
+        elif reduce is not None and not (
+            isinstance(reduce, tuple) and len(reduce) == 2 and callable(reduce[0])
+            and isinstance(reduce[1], tuple)
+        ):
+            raise TypeError(
+                f"op {name!r}: reduce= must be (function, args tuple) or a dotted name, "
+                f"got {reduce!r}"
+            )
+        self.reduce = reduce
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled by reference: its registered name (or its ``reduce=`` recipe)."""
+        if self.reduce is not None:
+            return self.reduce
+        if _registry.get(self.name) is self:
+            return (_registered_op, (self.name,))
+        raise pickle.PicklingError(
+            f"op {self.name!r} cannot be pickled: it was made with Op(...) and is not "
+            "registered. Make it with primitive() (ops are pickled by their registered name), "
+            "or give Op(..., reduce=(factory, args)) that makes it again"
+        )
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Op:
+        return self  # an op is a definition, shared by every node (and copy) that uses it
 
     def in_domain(self, *inputs: float) -> bool:
         """True when ``inputs`` are valid for this op (it would not raise a domain error)."""
@@ -543,6 +583,26 @@ def primitive(
     if method:
         install(op, method=name)
     _registry[name] = op
+    return op
+
+
+def _registered_op(name: str) -> Op:
+    """The op registered as ``name``: how a pickled op is found again."""
+    op = _registry.get(name)
+    if op is None:
+        raise pickle.UnpicklingError(
+            f"the pickle holds nodes of op {name!r}, which is not registered here: import the "
+            "module that defines it with primitive() before loading"
+        )
+    return op
+
+
+def _global_op(path: str) -> Op:
+    """The op held by the module-level variable ``path`` (``"package.module.NAME"``)."""
+    module_name, _, attribute = path.rpartition(".")
+    op = getattr(importlib.import_module(module_name), attribute, None)
+    if not isinstance(op, Op):
+        raise pickle.UnpicklingError(f"the pickle refers to op {path!r}, which does not exist here")
     return op
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, SupportsFloat
 
 if TYPE_CHECKING:
@@ -203,9 +205,201 @@ class Value:
         """A new leaf with the same number and no history (gradients stop here)."""
         return Value(self.data, self.label)
 
+    # ----------------------------------------------------------------- copying and pickling
+    # Python's default for both follows parents recursively: a chain of 150 ops overflowed
+    # the stack. Here the whole graph is walked with explicit stacks instead.
+    def __copy__(self) -> Value:
+        """A new node with the same number, gradient, label, op and the *same* parents."""
+        twin = _new_node(type(self))
+        twin.data = self.data
+        twin.grad = self.grad
+        twin.label = self.label
+        twin._op = self._op
+        twin._a = self._a
+        twin._b = self._b
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """Copy the node and everything it was computed from (and gradients that are Values).
+
+        Nodes shared inside the graph, or with other objects copied in the same
+        ``copy.deepcopy`` call, stay shared; ops are not copied.
+        """
+        done = memo.get(id(self))
+        if done is not None:
+            return done
+        nodes = _closure(self, lambda node: id(node) in memo)
+        keep = memo.setdefault(id(memo), [])  # as copy.deepcopy's own keep-alive list
+        for node in nodes:
+            memo[id(node)] = _new_node(type(node))
+            keep.append(node)
+        for node in nodes:
+            twin = memo[id(node)]
+            twin.data = node.data
+            twin.label = node.label
+            twin._op = node._op
+            a = node._a
+            if a is None:
+                twin._a = None
+            elif type(a) is tuple:
+                twin._a = tuple([memo[id(p)] for p in a])
+            else:
+                twin._a = memo[id(a)]
+            twin._b = None if node._b is None else memo[id(node._b)]
+            g = node.grad
+            twin.grad = memo[id(g)] if isinstance(g, Value) else g
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """Pickle the node with its whole graph as one flat list (see :class:`_Graph`).
+
+        Ops are pickled by their registered name. Nodes already pickled as part of another
+        graph in the same pickle are referred to, not repeated, so sharing survives.
+        """
+        found = _graph_of(self)
+        if found is None:
+            graph = _Graph(self)
+            found = (graph, graph.index[self])
+        return (_node_of, found)
+
 
 def _number(x: Any) -> float:
     return x.data if isinstance(x, Value) else to_float(x, "the other operand")
+
+
+_new_node = object.__new__
+
+
+def _closure(root: Value, known: Callable[[Value], bool]) -> list[Value]:
+    """``root`` and the nodes it reaches through parents and gradients that are Values, each
+    after its parents, not going past nodes for which ``known`` is true (they are left out).
+
+    Iterative (a depth-first post-order with explicit stacks), so any depth is fine.
+    """
+    order: list[Value] = []
+    seen: set[Value] = set()
+    roots = [root]
+    while roots:
+        start = roots.pop()
+        if start in seen or known(start):
+            continue
+        stack: list[Value | None] = [start]
+        while stack:
+            node = stack.pop()
+            if node is None:  # its parents are all emitted: emit it
+                done = stack.pop()
+                assert done is not None
+                order.append(done)
+                if isinstance(done.grad, Value):  # no order needed: gradients are set last
+                    roots.append(done.grad)
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append(node)
+            stack.append(None)
+            for parent in node.parents:
+                if parent not in seen and not known(parent):
+                    stack.append(parent)
+    return order
+
+
+# Pickling. A root being pickled becomes a _Graph: its closure as a flat list, pickled as
+# plain records (numbers, labels, ops, and parent *indices*), so no recursion follows the
+# parents. Each node pickles as (_node_of, (graph, index)). While a _Graph is alive -- the
+# pickler's memo holds it until the pickle is finished -- a node inside it pickles as a
+# reference into it, so a model's parameters and a loss built from them, pickled together,
+# still share their nodes when loaded. Once the pickler is gone, the _Graph goes too (the
+# weak reference's callback forgets its nodes), and a later pickle starts afresh.
+_where: dict[int, tuple[weakref.ref[_Graph], int]] = {}
+_members: dict[weakref.ref[_Graph], list[int]] = {}
+
+
+def _forget(ref: weakref.ref[_Graph]) -> None:
+    for key in _members.pop(ref, ()):
+        entry = _where.get(key)
+        if entry is not None and entry[0] is ref:
+            _where.pop(key, None)
+
+
+def _graph_of(node: Value) -> tuple[_Graph, int] | None:
+    """The live _Graph holding ``node`` (and its index there), if it is being pickled."""
+    entry = _where.get(id(node))
+    if entry is None:
+        return None
+    graph = entry[0]()
+    if graph is None or graph.nodes[entry[1]] is not node:
+        return None
+    return graph, entry[1]
+
+
+class _Graph:
+    """A node's graph, flattened for pickling; unpickles to the list of rebuilt nodes."""
+
+    __slots__ = ("nodes", "index", "__weakref__")
+
+    def __init__(self, root: Value) -> None:
+        self.nodes = _closure(root, lambda node: id(node) in _where and _graph_of(node) is not None)
+        self.index = {node: i for i, node in enumerate(self.nodes)}
+        ref = weakref.ref(self, _forget)
+        _members[ref] = [id(node) for node in self.nodes]
+        for i, node in enumerate(self.nodes):
+            _where[id(node)] = (ref, i)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        index = self.index
+
+        def ref(node: Value) -> Any:  # an index into this graph, or a node of another one
+            i = index.get(node)
+            return node if i is None else i
+
+        records = []
+        links = []
+        checked: set[int] = set()
+        for i, node in enumerate(self.nodes):
+            op = node._op
+            if op is not None and id(op) not in checked:
+                op.__reduce__()  # an op that cannot be pickled says so now, by name
+                checked.add(id(op))
+            a = node._a
+            if a is not None:
+                a = tuple([ref(p) for p in a]) if type(a) is tuple else ref(a)
+            b = node._b
+            grad = node.grad
+            if isinstance(grad, Value):
+                links.append((i, ref(grad)))
+                grad = 0.0
+            records.append(
+                (type(node), node.data, grad, node.label, op, a, None if b is None else ref(b))
+            )
+        return (_rebuild_graph, (records, links))
+
+
+def _rebuild_graph(records: list[tuple[Any, ...]], links: list[tuple[int, Any]]) -> list[Value]:
+    nodes: list[Value] = []
+    add = nodes.append
+
+    def node_at(r: Any) -> Value:
+        return nodes[r] if type(r) is int else r
+
+    for cls, data, grad, label, op, a, b in records:
+        node = _new_node(cls)
+        node.data = data
+        node.grad = grad
+        node.label = label
+        node._op = op
+        if a is not None:
+            a = tuple([node_at(p) for p in a]) if type(a) is tuple else node_at(a)
+        node._a = a
+        node._b = None if b is None else node_at(b)
+        add(node)
+    for i, grad in links:
+        nodes[i].grad = node_at(grad)
+    return nodes
+
+
+def _node_of(nodes: list[Value], index: int) -> Value:
+    return nodes[index]
 
 
 def lift(x: Any) -> Value:
