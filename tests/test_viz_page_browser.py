@@ -282,3 +282,23 @@ def test_the_notebook_iframe_runs_the_page(browser, tmp_path) -> None:
     finally:
         page.close()
     assert errors == [] and requests == [host.as_uri()]
+
+
+def test_an_iframe_shown_late_opens_on_the_current_node(browser, tmp_path) -> None:
+    """A notebook may attach or reveal an output after its page has run (size 0 at first)."""
+    host = tmp_path / "hidden.html"
+    host.write_text("<!DOCTYPE html><html><body><div id='cell' style='width: 0'>"
+                    f"{Stepper(neuron())._repr_html_()}</div></body></html>", encoding="utf-8")
+    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(host.as_uri())
+        frame = page.frame_locator("iframe.autograd-stepper")
+        frame.locator("body[data-ready]").wait_for(state="attached")
+        page.eval_on_selector("#cell", "el => { el.style.width = '900px'; }")
+        inner = next(f for f in page.frames if f != page.main_frame)
+        inner.wait_for_function(CURRENT_IN_VIEW, timeout=5000)
+    finally:
+        page.close()
+    assert errors == []

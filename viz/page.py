@@ -305,7 +305,7 @@ function union(boxes) {
 }
 // Bring the step's node into view: with its parents when they fit, else on its own.
 function follow(f, animate) {
-  if (!$("follow").checked) return;
+  if (!placed || !$("follow").checked) return;
   const node = union([box(f.node), box(f.op)]);
   if (!node) return;
   const vw = viewport.clientWidth, vh = viewport.clientHeight, margin = 30;
@@ -442,14 +442,36 @@ document.addEventListener("keydown", function (e) {
 });
 const m = /step=(\\d+)/.exec(location.hash);
 const first = m ? Number(m[1]) : DATA.start;
-// Open at a readable size on the first step's node.
-view.s = clampScale(1);
-const f0 = frames[Math.max(0, Math.min(frames.length - 1, first))];
-const b0 = union([box(f0.node), box(f0.op)]) || { x: W, y: H / 2, r: W, b: H / 2 };
-view.x = viewport.clientWidth / 2 - (b0.x + b0.r) / 2 * view.s;
-view.y = viewport.clientHeight / 2 - (b0.y + b0.b) / 2 * view.s;
-place(false);
-show(first, false);
+// Open at a readable size on the first step's node. Inside a notebook the frame may have no
+// size yet (a hidden or not yet attached output): then wait until it has one.
+let placed = false;
+function openView() {
+  if (!viewport.clientWidth || !viewport.clientHeight) return false;
+  placed = true;
+  if (fitScale() >= 0.7) {  // a small graph: all of it, at most at its natural size
+    view.s = Math.min(1, fitScale());
+    view.x = (viewport.clientWidth - W * view.s) / 2;
+    view.y = (viewport.clientHeight - H * view.s) / 2;
+    place(false);
+    return true;
+  }
+  view.s = 1;
+  const b0 = union([box(frames[current].node), box(frames[current].op)]) ||
+             { x: W, y: H / 2, r: W, b: H / 2 };
+  view.x = viewport.clientWidth / 2 - (b0.x + b0.r) / 2 * view.s;
+  view.y = viewport.clientHeight / 2 - (b0.y + b0.b) / 2 * view.s;
+  place(false);
+  return true;
+}
+current = Math.max(0, Math.min(frames.length - 1, first));
+openView();
+show(current, false);
+if (window.ResizeObserver) {
+  new ResizeObserver(function () {
+    if (!placed) openView();
+    else follow(frames[current], false);
+  }).observe(viewport);
+}
 document.body.setAttribute("data-ready", "1");
 """
 
@@ -585,5 +607,6 @@ def stepper_html(
     _, page = _page_text(root, grad, max_nodes, rankdir, start)
     title = html.escape(f"backward pass of {node_names(root)[root]}")
     return (f'<iframe class="autograd-stepper" title="{_clean(title)}" '
-            f'style="width: 100%; height: {height}px; border: 1px solid #ddd;" '
+            f'style="width: 100%; height: {height}px; border: 1px solid #ddd; '
+            'box-sizing: border-box;" '
             f'sandbox="allow-scripts" srcdoc="{html.escape(page, quote=True)}"></iframe>')
