@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from typing import Any
 
@@ -282,23 +283,71 @@ _sum = primitive("sum", sum, lambda d, out: [1.0] * len(d), variadic=True,
                  formulas=lambda names, out: ["1"] * len(names), accumulate=_sum_accumulate)
 
 
+def _items(values: Any, call: str, what: str, hint: str, *, ordered: bool) -> Sequence[Any]:
+    """``values`` as a list or tuple; a TypeError that names ``call`` for anything else.
+
+    Refused: a single number or Value, a str, a dict (its keys would be summed), and for an
+    ``ordered`` argument a set (``dot`` pairs items by position).
+    """
+    if type(values) is list or type(values) is tuple:
+        return values
+    bad = isinstance(values, (str, bytes, bytearray, Value, Mapping)) or (
+        ordered and isinstance(values, AbstractSet)
+    )
+    if not bad:
+        try:
+            iterator = iter(values)
+        except TypeError:
+            bad = True
+    if bad:
+        raise TypeError(
+            f"{call} needs {what} as a list of numbers or Values, got {type(values).__name__} "
+            f"{values!r:.60}; {hint}"
+        )
+    return tuple(iterator)
+
+
+def _as_values(items: Sequence[Any], call: str, what: str) -> list[Value]:
+    """Each item a Value: numbers become constant leaves; the error names the bad position."""
+    return [
+        p if isinstance(p, Value) else Value(to_float(p, f"{call}: {what}[{i}]"))
+        for i, p in enumerate(items)
+    ]
+
+
 def dot(weights: Sequence[Any], inputs: Sequence[Any], bias: Any = None) -> Value:
     """``bias + w0*x0 + w1*x1 + ...`` as one node, summed in that order (a neuron's pre-activation).
+
+    ``weights`` and ``inputs`` are lists (or tuples, or other ordered iterables) of the same
+    length, of numbers or Values; ``bias`` is one number or Value.
 
     >>> from autograd_core import Value, dot
     >>> w = [Value(1.0), Value(2.0)]
     >>> dot(w, [3.0, 4.0], bias=0.5).data
     11.5
     """
+    hint = "for example dot([w0, w1], [x0, x1], bias=b)"
+    if type(weights) is not list and type(weights) is not tuple:
+        weights = _items(weights, "dot(weights, inputs, bias=None)", "weights", hint, ordered=True)
+    if type(inputs) is not list and type(inputs) is not tuple:
+        inputs = _items(inputs, "dot(weights, inputs, bias=None)", "inputs", hint, ordered=True)
     n = len(weights)
-    parents = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
-    if len(parents) - (bias is not None) != 2 * n:
+    if len(inputs) != n:
         raise ValueError(
-            f"dot needs as many weights as inputs, got {n} weights and "
-            f"{len(parents) - (bias is not None) - n} inputs"
+            f"dot needs as many weights as inputs, got {n} weights and {len(inputs)} inputs"
         )
+    parents = (*weights, *inputs) if bias is None else (*weights, *inputs, bias)
     if {*map(type, parents)} != _ONLY_VALUES:  # numbers among them: make them constant leaves
-        parents = tuple(p if type(p) is Value else lift(p) for p in parents)
+        parents = (*_as_values(weights, "dot", "weights"), *_as_values(inputs, "dot", "inputs"))
+        if bias is not None:
+            if isinstance(bias, (list, tuple)):
+                raise TypeError(
+                    f"dot: bias must be one number or Value, got {type(bias).__name__} "
+                    f"{bias!r:.60}; it is added once, after the products"
+                )
+            if not isinstance(bias, Value):
+                bias = Value(to_float(bias, "dot: bias"))
+            parents = (*parents, bias)
     return record(_dot, _dot_forward([p.data for p in parents]), parents)
 
 
@@ -306,15 +355,19 @@ _ONLY_VALUES = {Value}
 
 
 def sum_of(values: Sequence[Any]) -> Value:
-    """The sum of many values as one node (left to right), cheaper than a chain of ``+``."""
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(
-            f"sum_of needs a list of numbers or Values, got {type(values).__name__}; "
-            "for one value, sum_of([x])"
-        )
-    values = list(values)
+    """The sum of many values as one node (left to right), cheaper than a chain of ``+``.
+
+    ``values`` is a list (or any iterable) of numbers or Values; numbers only give a float.
+    """
+    values = _items(values, "sum_of", "values", "for one value, sum_of([x])", ordered=False)
     if not values:
-        raise ValueError("sum_of needs at least one value")
+        raise ValueError("sum_of needs at least one value; got an empty sequence")
+    if {*map(type, values)} != _ONLY_VALUES:
+        if not any(isinstance(v, Value) for v in values):  # numbers only: a float
+            return _sum.evaluate(
+                [to_float(v, f"sum_of: values[{i}]") for i, v in enumerate(values)]
+            )
+        values = _as_values(values, "sum_of", "values")
     return _sum(values)
 
 

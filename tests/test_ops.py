@@ -383,6 +383,59 @@ def test_sum_of_accepts_a_generator():
     assert y.data == 5.0 and [x.grad for x in xs] == [2.0, 4.0]
 
 
+@pytest.mark.parametrize(
+    ("weights", "inputs", "which", "got"),
+    [
+        (3, 4, "weights", "int 3"),
+        ([Value(1.0)], 4.0, "inputs", "float 4.0"),
+        (Value(1.0), [2.0], "weights", "Value"),
+        ("ab", "cd", "weights", "str 'ab'"),
+        ({1.0: 2.0}, [1.0], "weights", "dict"),
+        ([1.0], {Value(2.0)}, "inputs", "set"),  # no order to pair the items by
+        (None, [1.0], "weights", "NoneType"),
+    ],
+)
+def test_dot_names_itself_and_the_argument_that_is_not_a_list(weights, inputs, which, got):
+    # regression: dot(3, 4) said "object of type 'int' has no len()"
+    with pytest.raises(TypeError) as info:
+        dot(weights, inputs)
+    message = str(info.value)
+    assert message.startswith("dot(weights, inputs, bias=None) needs")
+    assert f"{which} as a list of numbers or Values, got {got}" in message
+    assert "for example dot([w0, w1], [x0, x1]" in message
+
+
+def test_dot_names_the_position_of_a_bad_item_and_a_bad_bias():
+    with pytest.raises(TypeError, match=r"^dot: inputs\[1\] must be a real number .*NoneType"):
+        dot([Value(1.0), Value(2.0)], [1.0, None])
+    with pytest.raises(TypeError, match=r"^dot: weights\[0\] must be a real number .*str 'a'"):
+        dot(["a"], [Value(1.0)])
+    with pytest.raises(TypeError, match=r"^dot: bias must be one number or Value, got list"):
+        dot([Value(1.0)], [Value(2.0)], bias=[1.0])
+    with pytest.raises(TypeError, match=r"^dot: bias must be a real number .*bool"):
+        dot([Value(1.0)], [2.0], bias=True)
+
+
+def test_dot_takes_any_ordered_iterable():
+    w = Value(2.0)
+    y = dot((v for v in [w]), iter([3.0]), bias=1)
+    assert y.data == 7.0 and y.parents[0] is w
+    y.backward()
+    assert w.grad == 3.0
+
+
+def test_sum_of_names_the_position_of_a_bad_item_and_refuses_a_dict():
+    with pytest.raises(TypeError, match=r"^sum_of: values\[1\] must be a real number .*str 'x'"):
+        sum_of([Value(1.0), "x"])
+    with pytest.raises(TypeError, match=r"^sum_of: values\[2\] must be a real number .*list"):
+        sum_of([1.0, 2.0, [3.0]])
+    # a dict would sum its keys: refused, with the way to sum its values
+    with pytest.raises(TypeError, match=r"^sum_of needs values as a list .*got dict"):
+        sum_of({1.0: Value(2.0)})
+    assert sum_of({1.0: Value(2.0)}.values()).data == 2.0
+    assert sum_of({1.0, 2.0}) == 3.0  # order does not matter to a sum
+
+
 # --------------------------------------------------------------------------- numerics
 def test_sigmoid_saturates_without_overflow():
     x = Value(-1000.0)
