@@ -414,23 +414,26 @@ class Stepper:
         while (step := self.next()) is not None:
             yield step
 
-    def html(self, *, max_nodes: int | None = None, height: int = 600) -> str:
+    def html(self, *, max_nodes: int | None = 500, height: int = 600) -> str:
         """The stepping page of this pass as an ``<iframe>`` for a notebook (needs ``viz``).
 
-        The page opens at the step taken last (the first step before any is taken). It is
-        drawn on a copy of the gradients: showing it does not change the pass in progress.
+        The page opens at the step taken last (the first step before any is taken) and draws
+        at most ``max_nodes`` values (``None``: all). It is drawn on a copy of the gradients:
+        showing it does not change the pass in progress.
         """
         from viz.page import stepper_html  # the drawing side is optional, imported on use
 
-        kwargs = {} if max_nodes is None else {"max_nodes": max_nodes}
         return stepper_html(self.root, self.seed, start=max(1, len(self.steps)),
-                            height=height, **kwargs)
+                            max_nodes=max_nodes, height=height)
 
     def _repr_html_(self) -> str | None:
         try:
             return self.html()
         except ImportError:
             return None  # no viz extra: the notebook shows the text repr
+        except RuntimeError as exc:  # no Graphviz renderer, or it failed: say so
+            return (f"<pre>{_cell(repr(self))}</pre><p>The stepping page could not be drawn: "
+                    f"{_cell(str(exc))}</p>")
 
     def __repr__(self) -> str:
         taken = len(self.steps)

