@@ -279,3 +279,16 @@ def test_stepper_display_says_why_when_there_is_no_renderer(monkeypatch) -> None
     root, _ = neuron()
     shown = Stepper(root)._repr_html_()
     assert shown.startswith("<pre>&lt;Stepper: 0 of 3 steps taken") and "pip install" in shown
+
+
+def test_a_page_of_a_very_wide_node_stays_small(tmp_path) -> None:
+    sizes = {}
+    for n in (2_000, 20_000):
+        root = sum_of([Value(1.0) for _ in range(n)])
+        text = viz.backward_page(root, tmp_path / f"wide{n}.html").read_text(encoding="utf-8")
+        sizes[n] = len(text)
+        _, data, svg = parts(text)
+        ids = {g.get("id") for g in svg.iter(f"{SVG}g")}
+        for frame in data["frames"]:  # only drawn edges are highlighted
+            assert all(edge in ids for edge in frame["edges"])
+    assert sizes[20_000] < 1.1 * sizes[2_000]

@@ -161,20 +161,22 @@ def page_data(
         node_id = ids[step.node]
         op_id = f"{node_id}_op"
         parents: list[str] = []
+        edges = [f"{op_id}_out"]
         changed: dict[str, float] = {}
         for update in step.updates:
             parent_id = ids.get(update.parent)
             if parent_id is None:
-                continue
-            if parent_id not in parents:
+                continue  # not drawn: nothing to highlight (and no edge of its own)
+            if parent_id not in changed:
                 parents.append(parent_id)
+            edges.append(f"{op_id}_in{update.index}")
             changed[parent_id] = float(update.grad_after)
         rows, more = _rows(step)
         cells = [cell(i, g) for i, g in changed.items()]
         shown.update((c[0], c[1]) for c in cells)
         frames.append({
             "node": node_id, "op": op_id, "parents": parents,
-            "edges": [f"{op_id}_out"] + [f"{op_id}_in{i}" for i in range(len(step.updates))],
+            "edges": edges,
             "head": f"{step.name} = {step.expression}", "grad": format_number(step.upstream),
             "lines": step.lines(), "full": _full_lines(step), "rows": rows, "more": more,
             "set": cells,
