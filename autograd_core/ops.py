@@ -84,7 +84,7 @@ def _power(a: Any, b: Any) -> Any:
 # it is no op for users, it only appears in the graph of a derivative under create_graph.
 _RECIPROCAL = Op("reciprocal", lambda x: 1 / x if x else inf, (lambda x, out: -out * out,),
                  arity=1, doc="1/x with 1/0 = inf (inside derivatives of sqrt and x ** k).",
-                 formulas=("-{out}**2",))
+                 formulas=("-{out}**2",), reduce="autograd_core.ops._RECIPROCAL")
 _QUIET = _mode._ModeChange(anomaly=False)
 
 
@@ -201,7 +201,8 @@ def power_by(k: float) -> Op:
     else:
         rules = (lambda x, out: k * _power(x, k - 1),)
     return Op(f"**{k:g}", lambda x: _pow(x, k), rules, arity=1, check=check,
-              doc=f"x ** {k:g}", formulas=(f"{k:g} * {{x}}**{k - 1:g}",))
+              doc=f"x ** {k:g}", formulas=(f"{k:g} * {{x}}**{k - 1:g}",),
+              reduce=(power_by, (k,)))  # pickled as the call that makes it
 
 
 # --------------------------------------------------------------------------- unary functions

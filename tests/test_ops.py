@@ -316,6 +316,24 @@ def test_power_by_is_cached_and_named():
     assert (y.data, x.grad) == (8.0, 12.0)
 
 
+def test_power_by_ops_and_the_reciprocal_in_a_derivative_pickle_as_themselves():
+    import pickle
+
+    from autograd_core import topological_order
+
+    x = Value(3.0)
+    y = pickle.loads(pickle.dumps(x**2.5))
+    assert y._op is O.power_by(2.5) and y.data == 3.0**2.5
+    # sqrt's slope at 0 under create_graph holds the unregistered 1/x op
+    z = Value(0.0)
+    (slope,) = gradients(z.sqrt(), [z], create_graph=True)
+    copy = pickle.loads(pickle.dumps(slope))
+    nodes = topological_order(copy)
+    (leaf,) = [p for p in nodes if p.is_leaf and p.data == 0.0]
+    assert copy.data == inf and gradients(copy, [leaf]) == [-inf]
+    assert any(n._op is O._RECIPROCAL for n in nodes)
+
+
 def test_methods_exist_for_every_named_function():
     x = Value(0.4)
     for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "sin", "cos"):
