@@ -20,6 +20,7 @@ from typing import Any
 from autograd_core import Value
 from autograd_core.graph import topological_order
 from autograd_core.steps import (
+    TOP,
     Step,
     _prepare,
     _run,
@@ -85,6 +86,16 @@ def _rows(step: Step) -> tuple[list[list[str]], int]:
     rows = [[u.name, u.formula, format_number(u.local), format_number(u.contribution),
              format_number(u.grad_after)] for u in updates]
     return rows, len(step.updates) - len(updates)
+
+
+def _lines(step: Step) -> list[str]:
+    """The step's chain-rule lines as ``str(step)`` has them (the largest ones for a wide node,
+    whose last line points to the page's "all lines" instead of ``full_text()``)."""
+    lines = step.lines()
+    if step.summarised:
+        lines[-1] = (f"... {len(step.updates) - TOP} more inputs, none with a larger "
+                     f"|contribution| (all {len(step.updates)} below)")
+    return lines
 
 
 def _full_lines(step: Step) -> list[str] | None:
@@ -178,7 +189,7 @@ def page_data(
             "node": node_id, "op": op_id, "parents": parents,
             "edges": edges,
             "head": f"{step.name} = {step.expression}", "grad": format_number(step.upstream),
-            "lines": step.lines(), "full": _full_lines(step), "rows": rows, "more": more,
+            "lines": _lines(step), "full": _full_lines(step), "rows": rows, "more": more,
             "set": cells,
         })
     if skipped:
