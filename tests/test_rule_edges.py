@@ -8,8 +8,9 @@ first derivative. For ops of several inputs the second derivatives are the rows 
 
 Where the mathematics leaves a choice (a kink, ``0 ** 0``, a pole reached from one side, a
 formula that is ``0 * inf``), the engine takes PyTorch's value, checked with PyTorch 2.13 in
-float64 (``torch.autograd.grad`` twice, ``create_graph=True``). The rows marked ``torch:``
-say where PyTorch gives something else, and why we differ on purpose. In short:
+float64 (``torch.autograd.grad`` twice, ``create_graph=True``). Every row below agrees with
+PyTorch except those marked ``torch:``, which say what PyTorch gives and why we differ on
+purpose. In short:
 
 * ``x / 0``, ``log(x <= 0)``, ``sqrt(x < 0)``, ``0 ** b<0`` and a negative base to a
   non-integer power are domain errors here (PyTorch returns inf or NaN and goes on).
@@ -120,6 +121,8 @@ ROWS: list[tuple[str, tuple[float, ...], Any, Any]] = [
     # d2/db da is 1/a = inf; the flat 0 is a constant where 1/a overflows, so 0 that way.
     ("**", (TINY, 0.0), (0.0, LN_TINY), ((0.0, 0.0), (inf, LN_TINY**2))),  # torch: NaN, NaN
     ("**", (nan, 0.0), (0.0, nan), ((0.0, 0.0), (nan, nan))),  # torch: row 1 NaN, NaN
+    # d2/db da by the chain: log(inf) * (d/da = 0) = inf * 0 = NaN; torch: 0 (its mask selects)
+    ("**", (inf, 0.0), (0.0, inf), ((0.0, nan), (nan, inf))),
     # At a = 0 (b >= 0), 0 ** b is flat in b: d/db = 0 (as PyTorch); d/da is 0 ** (b-1) b:
     # 0 for b > 1, 1 at b = 1, inf for 0 < b < 1 (a pole, and d2/da2 = -inf below it).
     # torch: the derivatives of its masked d/db (row 2) are NaN; here 0, the limit.
