@@ -490,7 +490,7 @@ class Explanation:
         body = []
         for name, expr, data, grad, locals_ in self.rows[:HTML_ROWS]:
             body.append(
-                f"<tr><td>{_cell(name)}</td><td>{_cell(expr)}</td>"
+                f"<tr><td>{_cell(name)}</td><td style=\"text-align: left\">{_cell(expr)}</td>"
                 f"<td>{format_number(data)}</td><td>{format_number(grad)}</td>"
                 f"<td style=\"text-align: left\">{_cell(_derivatives_text(locals_, False))}"
                 "</td></tr>"
@@ -500,7 +500,8 @@ class Explanation:
                         "(print(explain(...)) lists all)</td></tr>")
         return (
             f"{_TABLE_STYLE}<table class=\"autograd-table autograd-explain\"><thead><tr>"
-            "<th>node</th><th>computed as</th><th>data</th><th>grad</th>"
+            "<th>node</th><th style=\"text-align: left\">computed as</th><th>data</th>"
+            "<th>grad</th>"
             "<th style=\"text-align: left\">local derivatives</th></tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>"
         )
