@@ -6,6 +6,8 @@
 337
 >>> model([1.0, -1.0]).op                     # the last layer is linear: a dot node
 'dot'
+>>> model.parameters()[0].label, model([1.0, -1.0]).label   # labels from the structure
+('L0.n0.w0', 'L2.n0.out')
 """
 
 from .io import load, save

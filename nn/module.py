@@ -379,6 +379,16 @@ class Neuron(Module):
             if name not in ("w", "b") and not name.startswith("_"):
                 _label(attr, p + name, in_list=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The activation functions are found again by name: they are not picklable themselves.
+        state = dict(vars(self))
+        del state["_act"], state["_act_float"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._act, self._act_float = ACTIVATIONS[self.activation]
+
     def __call__(self, x: Sequence[Any]) -> Value:
         """The neuron's output for one input of ``nin`` numbers or Values."""
         return self._forward(_as_values(x, self.nin, "Neuron", self._x_labels))

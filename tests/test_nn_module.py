@@ -224,6 +224,21 @@ def test_load_state_dict_refuses_an_int_too_big_for_a_float_naming_it():
     assert state["layers.0.neurons.0.b"] == float("-inf")
     assert state["layers.0.neurons.2.b"] == 2.0**1000
 
+
+def test_a_model_pickles_and_copies_with_its_labels_and_activations():
+    import copy
+    import pickle
+
+    model = MLP(2, [3, 1], "tanh", seed=0)
+    x = [0.5, -1.0]
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert twin.state_dict() == model.state_dict()
+        assert [p.label for p in twin.parameters()] == [p.label for p in model.parameters()]
+        out = twin(x)
+        assert out.data == model(x).data and out.label == "L1.n0.out"
+        assert out.parents[3].op == "tanh"
+        assert twin.predict_one(x) == model.predict_one(x)
+
 def test_zero_grad_train_eval_and_repr():
     model = MLP(2, [3, 1], seed=0)
     model([1.0, 2.0]).backward()
