@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import viz
 from autograd_core import Value, sum_of
-from viz.dot import NEGATIVE, POSITIVE, ZERO
+from viz.dot import NEGATIVE, POSITIVE, ZERO, group_path
 
 SVG = "{http://www.w3.org/2000/svg}"
 SPECIAL = ["{", "}", "|", "<", ">", '"', "\\", "&", "&amp;", "\\N", "\\n", "\\G", "\\l"]
@@ -54,7 +54,7 @@ def test_records_ops_and_edges() -> None:
     dot = viz.draw_dot(o)
     attrs = node_attrs(dot.source)
     assert len(attrs) == 6  # x, w, b, x*w, n, o
-    records = [re.search(r'label="\{ (.*?) \}"', a).group(1) for a in attrs.values()]
+    records = [re.search(r'label="\{ \{ (.*?) \} \}"', a).group(1) for a in attrs.values()]
     assert "o | data 0.7071 | grad 1.0000" in records
     assert "x | data 2.0000 | grad -1.5000" in records
     assert len(re.findall(r"_op \[label=", dot.source)) == 3
@@ -72,7 +72,7 @@ def test_fill_encodes_sign_and_magnitude() -> None:
     source = viz.draw_dot(o).source
     fills = {}
     for attrs in node_attrs(source).values():
-        name = re.search(r'label="\{ (\w+) ', attrs).group(1)
+        name = re.search(r'label="\{ \{ (\w+) ', attrs).group(1)
         fills[name] = re.search(r'fillcolor="(#\w+)"', attrs).group(1)
     assert fills["x"] == NEGATIVE[-1]  # the largest |grad|, negative
     assert fills["w"] in POSITIVE and fills["b"] in POSITIVE
@@ -83,17 +83,24 @@ def test_fill_encodes_sign_and_magnitude() -> None:
     assert zero_fills == {ZERO}
 
 
-def test_legend_is_plain_boxes_every_renderer_draws() -> None:
+def test_legend_is_one_striped_box_every_renderer_draws() -> None:
     # The WebAssembly Graphviz has no HTML-like labels: a legend built as an HTML table came
-    # out as the bare word "legend". Plain filled boxes show the whole scale.
+    # out as the bare word "legend". One box with nine stripes shows the whole scale.
     o = neuron()
     o.backward()
     source = viz.draw_dot(o).source
     assert "<TABLE" not in source
-    legend_fills = re.findall(r'legend\d \[.*fillcolor="(#\w+)"', source)
-    assert legend_fills == [*reversed(NEGATIVE), ZERO, *POSITIVE]
-    texts = svg_texts(viz.to_svg(o))
-    assert any(t.startswith("fill: grad") for t in texts) and "+" in texts and "-" in texts
+    fills = re.search(r'legend_bar \[.*fillcolor="([^"]*)"', source).group(1)
+    assert [f.split(";")[0] for f in fills.split(":")] == [*reversed(NEGATIVE), ZERO, *POSITIVE]
+    assert "style=striped" in re.search(r"legend_bar \[.*", source).group(0)
+    svg = viz.to_svg(o)
+    texts = svg_texts(svg)
+    assert any(t.startswith("fill: grad") for t in texts)
+    bar = next(t for t in texts if t.startswith("-"))
+    assert bar.split() == ["-", "0", "+"]
+    stripes = [e.get("fill") for g in ET.fromstring(svg).iter(f"{SVG}g")
+               if g.get("id") == "legend_bar" for e in g.iter(f"{SVG}polygon")]
+    assert stripes[:9] == [*reversed(NEGATIVE), ZERO, *POSITIVE]
 
 
 def test_bad_arguments_are_named() -> None:
@@ -162,9 +169,12 @@ def test_any_label_round_trips_into_well_formed_svg(labels: list[str]) -> None:
     leaves = [Value(1.0, label=label) for label in labels]
     root = sum_of(leaves)
     texts = svg_texts(viz.to_svg(root))
-    names = viz.dot.node_names(root)
+    names = viz.text.display_names(root)
     for leaf in leaves:
-        assert names[leaf] in texts
+        path = group_path(leaf.label)  # a dotted label is drawn in its cluster, by its last part
+        shown = names[leaf][len(path[-1]) + 1:] if path else names[leaf]
+        assert shown in texts
+        assert all(group in texts for group in path)
 
 
 def test_jupyter_display_uses_the_same_renderer() -> None:

@@ -2,18 +2,39 @@
 
 Standard library only. A node reached a second time is printed once and referred to
 afterwards (``(see above)``), so shared subgraphs do not blow up the output. Nothing recurses,
-so deep graphs print at Python's default recursion limit.
+so deep graphs print at Python's default recursion limit, and the work is linear in the text
+printed: at most ``max_nodes`` lines (a last line says how many nodes were left out), and
+indentation stops growing after :data:`MAX_INDENT` levels (deeper lines say their depth).
+Control characters in labels are shown escaped (``\\x1b``), never sent to the terminal.
 """
 
 from __future__ import annotations
 
+import html
 import math
+import sys
 from typing import Any
 
 from autograd_core import Value
+from autograd_core.graph import topological_order
 from autograd_core.steps import expression, node_names
 
-__all__ = ["format_field", "tree"]
+__all__ = [
+    "DEFAULT_TREE_LINES",
+    "MAX_INDENT",
+    "TextTree",
+    "display_names",
+    "format_field",
+    "label_text",
+    "tree",
+    "visible",
+]
+
+DEFAULT_TREE_LINES = 2000
+MAX_INDENT = 40  # levels of tree guides drawn; deeper lines show their depth instead
+
+# Characters that move the cursor, change the terminal's state or reorder text.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def format_field(x: Any) -> str:
@@ -30,8 +51,127 @@ def format_field(x: Any) -> str:
     return f"{x:.4f}"
 
 
-def tree(root: Value, *, show_grad: bool = True) -> str:
+def visible(text: str) -> str:
+    """``text`` with control characters, lone surrogates and bidi controls shown escaped.
+
+    >>> visible("a\\x1b[31mb\\x07"), visible("a\\ud800b"), visible("é ü")
+    ('a\\\\x1b[31mb\\\\x07', 'a\\\\ud800b', 'é ü')
+    """
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if (code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000
+                or code in (0x2028, 0x2029) or ch in _BIDI):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def label_text(label: Any) -> str:
+    """A node's label as text: a ``str`` as it is, anything else (set after creation) by
+    ``str()``, or ``<TypeName>`` when even that fails."""
+    if isinstance(label, str):
+        return label
+    try:
+        text = str(label)
+    except Exception:
+        return f"<{type(label).__name__}>"
+    return text if isinstance(text, str) else f"<{type(label).__name__}>"
+
+
+def display_names(root: Value) -> dict[Value, str]:
+    """:func:`autograd_core.steps.node_names`, with every name a ``str``.
+
+    A label set to a non-str after creation (``v.label = 5``) is shown as ``str(label)``
+    (``"5"``) instead of breaking the drawing; names stay unique.
+    """
+    try:
+        names = node_names(root)
+    except TypeError:  # an unhashable label such as a list
+        names = None
+    if names is not None and all(type(name) is str for name in names.values()):
+        return names
+    # Same rules as node_names, on the labels as text.
+    forward = topological_order(root)[::-1]
+    labels = {node: label_text(node.label) if node.label else "" for node in forward}
+    taken = {text for text in labels.values() if text}
+    used: set[str] = set()
+    result: dict[Value, str] = {}
+    counter = 0
+    for node in forward:
+        base = labels[node]
+        if not base and node is root:
+            base = "out"
+        if base:
+            name, suffix = base, 1
+            while name in used or (base == "out" and not labels[node] and name in taken):
+                suffix += 1
+                name = f"{base}_{suffix}"
+        else:
+            counter += 1
+            name = f"t{counter}"
+            while name in taken or name in used:
+                counter += 1
+                name = f"t{counter}"
+        used.add(name)
+        result[node] = name
+    return result
+
+
+class TextTree(str):
+    """The text of :func:`tree`: a ``str`` whose display (REPL, Jupyter) is the tree itself.
+
+    ``print(t)``, ``t.splitlines()`` and comparisons behave as for the plain text; a bare
+    ``t`` in a REPL or notebook shows the tree instead of a quoted string full of ``\\n``.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+def _check_max(max_nodes: Any) -> None:
+    if max_nodes is not None and (
+        isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1
+    ):
+        raise ValueError(
+            f"max_nodes must be a positive int or None (print every node), got {max_nodes!r}"
+        )
+
+
+def _prefix(cell: Any, depth: int) -> str:
+    """The guides in front of a line: ``cell`` is ``(is_last, parent_cell)`` for each level."""
+    parts = []
+    level = depth
+    while cell is not None and len(parts) < MAX_INDENT:
+        last, cell = cell
+        if level == depth:
+            parts.append("└── " if last else "├── ")
+        else:
+            parts.append("    " if last else "│   ")
+        level -= 1
+    parts.reverse()
+    text = "".join(parts)
+    return f"[depth {depth}] {text}" if depth > MAX_INDENT else text
+
+
+def tree(
+    root: Value, *, show_grad: bool = True, max_nodes: int | None = DEFAULT_TREE_LINES
+) -> TextTree:
     """``root`` and everything it was computed from, as an indented tree with data and grad.
+
+    At most ``max_nodes`` lines are printed (``None`` prints all); a last line counts what was
+    left out. The result is a :class:`TextTree`, a ``str`` that displays as the tree.
 
     >>> from autograd_core import Value
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
@@ -46,13 +186,17 @@ def tree(root: Value, *, show_grad: bool = True) -> str:
     """
     if not isinstance(root, Value):
         raise TypeError(f"tree() draws a Value, got {type(root).__name__}")
-    names = node_names(root)
+    _check_max(max_nodes)
+    names = {node: visible(name) for node, name in display_names(root).items()}
     lines: list[str] = []
     shown: set[Value] = set()
-    # (node, prefix for this line, prefix for its children)
-    stack: list[tuple[Value, str, str]] = [(root, "", "")]
-    while stack:
-        node, prefix, child_prefix = stack.pop()
+    limit = sys.maxsize if max_nodes is None else max_nodes
+    # (node, depth, cell): cell = (is_last, parent's cell) links the guides of every level,
+    # shared between siblings, so each stack entry is O(1) however deep it sits.
+    stack: list[tuple[Value, int, Any]] = [(root, 0, None)]
+    while stack and len(lines) < limit:
+        node, depth, cell = stack.pop()
+        prefix = _prefix(cell, depth) if depth else ""
         name = names[node]
         if node in shown:
             lines.append(f"{prefix}{name}  (see above)")
@@ -65,10 +209,13 @@ def tree(root: Value, *, show_grad: bool = True) -> str:
         lines.append(text)
         parents = node.parents
         for i in reversed(range(len(parents))):
-            last = i == len(parents) - 1
-            stack.append((
-                parents[i],
-                child_prefix + ("└── " if last else "├── "),
-                child_prefix + ("    " if last else "│   "),
-            ))
-    return "\n".join(lines)
+            stack.append((parents[i], depth + 1, (i == len(parents) - 1, cell)))
+    if stack:
+        missing = len(names) - len(shown)
+        left = (f"{missing} of {len(names)} nodes not printed" if missing
+                else "only references to nodes printed above left out")
+        lines.append(
+            f"... cut at {limit} lines: {left} (max_nodes={max_nodes}; "
+            "pass max_nodes=None to print all)"
+        )
+    return TextTree("\n".join(lines))
