@@ -8,6 +8,11 @@ y = x * x  data=4.0000  grad=0.0000
 ├── x  data=2.0000  grad=0.0000
 └── x  (see above)
 
+``tree`` returns a :class:`viz.text.TextTree`, a ``str`` that displays as the tree in a REPL
+or notebook. ``draw_dot(root, collapse="neuron")`` draws each neuron of an ``nn`` model (values
+labelled ``L0.n3.w1`` and so on) as one node; without ``collapse`` neurons and layers are
+clusters, and a graph above ``max_nodes`` collapses by itself.
+
 ``draw_dot``, ``to_svg``, ``save_svg`` and ``backward_page`` need the ``graphviz`` package
 (``pip install 'autograd-core[viz]'``); ``tree`` needs nothing.
 """
