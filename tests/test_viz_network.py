@@ -323,3 +323,11 @@ def test_lone_surrogates_in_labels_are_replaced() -> None:
     texts = ["".join(t.itertext()) for t in svg_tree(viz.draw_dot(y).to_svg()).iter(f"{SVG}text")]
     assert "a\ufffdb" in texts
     viz.draw_dot(y).source.encode("utf-8")  # no UnicodeEncodeError
+
+
+def test_a_networks_inputs_are_stacked_in_order() -> None:
+    root = hand_mlp([3, 3, 1])
+    graph, ids = build(root, max_nodes=None)
+    boxes = node_boxes(graph.to_svg())
+    inputs = [v for v in ids if v.label in ("x0", "x1")]
+    assert [v.label for v in sorted(inputs, key=lambda v: boxes[ids[v]][1])] == ["x0", "x1"]

@@ -525,6 +525,13 @@ def build(
                        **({} if clustered else {"ordering": "in"}),
                        tooltip=escape(expression(node, names)))
 
+    first_use: dict[int, tuple[int, int]] = {}  # leaf item -> (reader, argument position)
+    for reader, node in enumerate(forward):
+        for position, parent in enumerate(node.parents):
+            source = item_of[parent]
+            if parent._op is None and items[source][0] is None:
+                first_use.setdefault(source, (reader, position))
+
     def emit(graph: graphviz.Digraph, cluster: str | None, depth: int) -> None:
         # Graphviz stacks sibling clusters bottom to top in the order given (with LR): given
         # last first, neuron 0 comes out on top.
@@ -534,7 +541,14 @@ def build(
                          style="rounded", color="#999999", margin="6",
                          **{"class": "layer" if depth == 0 else "neuron"})
                 emit(sub, name, depth + 1)
-        for entry in content[cluster]:
+        entries = content[cluster]
+        if cluster is None:
+            # Leaves outside clusters (a network's inputs) declared as their first reader
+            # takes them: Graphviz then stacks x0 above x1 when nothing else decides.
+            leaves = [e for e in entries if e[0] in first_use]
+            leaves.sort(key=lambda e: first_use[e[0]])
+            entries = leaves + [e for e in entries if e[0] not in first_use]
+        for entry in entries:
             emit_node(graph, entry, cluster is not None)
 
     emit(dot, None, 0)
