@@ -144,9 +144,11 @@ class DotGraph(graphviz.Digraph):
     (``c0``, ``c1``...); ``collapse`` is the level drawn (``None``, ``"neuron"``, ``"layer"``).
     """
 
-    fixed_size: bool = False
-    collapse: str | None = None
-    collapsed_into: dict[Value, str]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fixed_size = False
+        self.collapse: str | None = None
+        self.collapsed_into: dict[Value, str] = {}
 
     def to_svg(self) -> str:
         """The graph as SVG text, at the size Graphviz gives it."""
@@ -439,7 +441,6 @@ def build(
     dot = DotGraph("autograd", format="svg")
     dot.fixed_size = size_attr is not None
     dot.collapse = level
-    dot.collapsed_into = {}
     # Collapsed nodes have many edges between them: room to see them apart.
     dot.attr("graph", rankdir=rankdir, fontname=FONT, nodesep="0.25",
              ranksep="0.35" if level is None else "1.2")
