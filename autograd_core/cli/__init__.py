@@ -21,7 +21,7 @@ from typing import Any
 from .. import __version__
 from . import commands
 from .commands import PROG, EnvironmentProblem, UserError, _Parser
-from .output import Style
+from .output import Style, shorten
 
 __all__ = ["main"]
 
@@ -251,19 +251,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except Exception as exc:  # an internal failure: one line, never a traceback
         _report(
-            f"internal error: {type(exc).__name__}: {exc} "
-            "(please report this at the project's issue tracker)".replace("\n", " "),
+            f"internal error: {type(exc).__name__}: {shorten(' '.join(str(exc).split()))} "
+            "(please report this at the project's issue tracker)",
             "", internal=True,
         )
         return 1
 
 
+#: The longest line an error report prints (each quote of the user's input inside it is
+#: already shortened to about 200 characters; this is the last guard).
+_LINE_LIMIT = 2000
+
+
 def _report(message: str, detail: str, internal: bool = False) -> None:
     style = Style.for_stream(sys.stderr)
     label = "error" if not internal else "failure"
+    message = shorten(" ".join(message.splitlines()), _LINE_LIMIT)
     print(f"{PROG}: {style.red(label + ':')} {message}", file=sys.stderr)
     if detail:
-        print(detail, file=sys.stderr)
+        lines = [shorten(line, _LINE_LIMIT) for line in detail.splitlines()]
+        print("\n".join(lines), file=sys.stderr)
 
 
 def _silence_stdout() -> None:

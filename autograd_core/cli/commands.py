@@ -14,7 +14,7 @@ from ..files import atomic_write
 from ..graph import gradients
 from ..value import Value
 from .expr import MAX_LENGTH, ExprError, Expression, bind, load_vars_file, parse, parse_assignments
-from .output import Style, json_number, number, table
+from .output import Style, json_number, number, shorten, table
 
 
 class UserError(Exception):
@@ -36,7 +36,7 @@ class _Parser(argparse.ArgumentParser):
         if "unrecognized arguments: -" in message:
             message += (" (an expression that starts with '-' goes after --, as in "
                         f"{PROG} grad -- '-x**2' x=1)")
-        raise UserError(f"{message} (see {self.prog} --help)")
+        raise UserError(f"{shorten(message, 300)} (see {self.prog} --help)")
 
 
 class EnvironmentProblem(Exception):
@@ -52,12 +52,16 @@ def read_expression(text: str) -> str:
     """The expression argument; ``-`` reads it from standard input (for long expressions)."""
     if text != "-":
         return text
+    if sys.stdin is None:
+        raise UserError("cannot read the expression from standard input: it is closed")
     try:
-        data = sys.stdin.read(MAX_LENGTH + 1)
+        data = sys.stdin.read(MAX_LENGTH + 1)  # at most one character more than allowed
     except UnicodeDecodeError:
         raise UserError("the expression on standard input is not valid text") from None
     except OSError as exc:
-        raise UserError(f"cannot read the expression from standard input ({exc})") from None
+        raise UserError(
+            f"cannot read the expression from standard input ({exc.strerror or exc})"
+        ) from None
     if len(data) > MAX_LENGTH:
         raise UserError(
             f"the expression on standard input is too long: more than {MAX_LENGTH} "
@@ -188,27 +192,34 @@ GRAPH_FORMATS = (".svg", ".dot")
 
 
 def _check_output_path(path: str, option: str, suffixes: Sequence[str]) -> None:
+    where = f"{option} {shorten(path, 120)}"
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in suffixes:
-        raise UserError(
-            f"{option} {path}: the file name must end in {' or '.join(suffixes)}"
-        )
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise UserError(f"{option} {path}: the directory {directory} does not exist")
+        raise UserError(f"{where}: the file name must end in {' or '.join(suffixes)}")
+    try:
+        directory = os.path.dirname(os.path.abspath(path))
+        exists = os.path.isdir(directory)
+    except (OSError, ValueError):  # a NUL character, a name too long for the system
+        raise UserError(f"{where}: not a usable file name") from None
+    if not exists:
+        raise UserError(f"{where}: the directory {shorten(directory, 80)} does not exist")
     if os.path.isdir(path):
-        raise UserError(f"{option} {path}: is a directory")
+        raise UserError(f"{where}: is a directory")
 
 
 def run_graph(args: argparse.Namespace) -> int:
     """Draw the graph: DOT on stdout, ``-o`` an SVG or DOT file, ``--html`` a stepping page."""
     import viz
-    from viz.render import RendererNotFound, RenderError
+    from viz.render import RendererNotFound, RenderError, render_timeout
 
     if args.output is not None:
         _check_output_path(args.output, "-o", GRAPH_FORMATS)
     if args.html is not None:
         _check_output_path(args.html, "--html", (".html", ".htm"))
+    try:
+        render_timeout()  # a bad AUTOGRAD_CORE_RENDER_TIMEOUT is the user's to fix
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
     bound = bind_arguments(args)
     root = _root(bound)
     show_grad = not args.no_grad
@@ -232,8 +243,9 @@ def run_graph(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         raise
     except OSError as exc:  # the file could not be written: read-only, full disk...
-        where = exc.filename or args.output or args.html
-        raise UserError(f"cannot write {where}: {exc.strerror or exc}") from None
+        where = shorten(str(exc.filename or args.output or args.html), 120)
+        reason = shorten(exc.strerror or str(exc), 200)
+        raise UserError(f"cannot write {where}: {reason}") from None
     return 0
 
 

@@ -33,6 +33,8 @@ import keyword
 import math
 import os
 import re
+import stat
+import sys
 import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,6 +44,7 @@ from typing import Any
 from .. import ops as _ops
 from ..primitives import Op, registered_ops
 from ..value import Value
+from .output import quote, shorten
 
 #: The longest expression accepted, in characters.
 MAX_LENGTH = 10_000
@@ -51,7 +54,7 @@ MAX_DEPTH = 200
 MAX_NODES = 2_000
 #: The largest magnitude of an exponent that does not depend on any variable.
 MAX_EXPONENT = 10_000.0
-#: The largest ``--vars`` JSON file read, in bytes.
+#: The largest ``--vars`` JSON file read, in bytes (only regular files are read).
 MAX_VARS_FILE = 1_000_000
 
 _OPEN = "([{"
@@ -136,7 +139,10 @@ class Expression:
         """
         missing = [name for name in self.variables if name not in values]
         if missing:
-            raise ExprError(f"undefined variable {missing[0]!r}; give it a value: {missing[0]}=1.5")
+            name = missing[0]
+            raise ExprError(
+                f"undefined variable {quote(name)}; give it a value: {shorten(name, 60)}=1.5"
+            )
         stack: list[Any] = []
         constant: list[bool] = []  # parallel to stack: True when no variable went into it
         for step in self.steps:
@@ -174,7 +180,7 @@ class Expression:
                 ) from None
             except (ValueError, ArithmeticError) as exc:
                 raise ExprError(
-                    f"{exc} (in {step.source} at column {step.column + 1})",
+                    f"{shorten(str(exc))} (in {step.source} at column {step.column + 1})",
                     text=self.text, column=step.column,
                 ) from None
         return stack[0]
@@ -336,7 +342,17 @@ def parse(text: str) -> Expression:
             warnings.simplefilter("ignore")
             tree = ast.parse(body, mode="eval")
     except SyntaxError as exc:
-        message = exc.msg or "invalid syntax"
+        long_number = _long_integer(text)
+        if long_number is not None and "digits" in (exc.msg or ""):
+            # Python's own message here tells the user to call sys.set_int_max_str_digits()
+            start, digits = long_number
+            raise ExprError(
+                f"syntax error at column {start + 1}: the number "
+                f"{shorten(text[start:start + digits], 40)} has more than "
+                f"{sys.get_int_max_str_digits()} digits, far too large for a float",
+                text=text, column=start,
+            ) from None
+        message = shorten(exc.msg or "invalid syntax")
         if exc.offset is not None and (exc.lineno or 1) == 1:
             column = lead + max(exc.offset, 1) - 1
             raise ExprError(
@@ -346,6 +362,21 @@ def parse(text: str) -> Expression:
     except (RecursionError, MemoryError, OverflowError, ValueError) as exc:
         raise ExprError(f"the expression is too complex to parse ({type(exc).__name__})") from None
     return _compile(tree, text, lead)
+
+
+_INTEGER = re.compile(r"(?<![\w.])\d[\d_]*(?![\w.])")
+
+
+def _long_integer(text: str) -> tuple[int, int] | None:
+    """Where the first integer literal longer than Python converts starts, and its length."""
+    limit = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_digits") else 0
+    if not limit:
+        return None
+    for match in _INTEGER.finditer(text):
+        literal = match.group()
+        if len(literal) - literal.count("_") > limit:
+            return match.start(), len(literal)
+    return None
 
 
 def _compile(tree: ast.Expression, text: str, lead: int) -> Expression:
@@ -415,7 +446,7 @@ def _compile(tree: ast.Expression, text: str, lead: int) -> Expression:
         elif isinstance(node, ast.Name):
             if node.id in available and id(node) not in called:
                 raise ExprError(
-                    f"{node.id!r} is a function: call it, as in {node.id}(x) "
+                    f"{quote(node.id)} is a function: call it, as in {shorten(node.id, 60)}(x) "
                     f"(at column {column_of(node) + 1})",
                     text=text, column=column_of(node),
                 )
@@ -477,14 +508,14 @@ def _check_call(node: ast.Call, available: Mapping[str, Op], reject: Any, text: 
             raise reject(f"attribute access (.{func.attr})", func)
         raise reject("calling anything but a named function", node)
     if node.keywords:
-        raise reject(f"keyword arguments in {func.id}()", node)
+        raise reject(f"keyword arguments in {shorten(func.id, 60)}()", node)
     for arg in node.args:
         if isinstance(arg, ast.Starred):
             raise reject("* unpacking", arg)
     op = available.get(func.id)
     if op is None:
         raise ExprError(
-            f"unknown function {func.id!r} at column {column_of(func) + 1}; "
+            f"unknown function {quote(func.id, 60)} at column {column_of(func) + 1}; "
             f"the functions are: {_function_list()}",
             text=text, column=column_of(func),
         )
@@ -518,12 +549,15 @@ def _emit(node: ast.AST, column: int, source: str, available: Mapping[str, Op]) 
 
 # --------------------------------------------------------------------------- variables
 def check_name(name: str, where: str) -> str:
-    """A variable name, NFKC-normalised as Python's parser does; ``ExprError`` if unusable."""
+    """A variable name, NFKC-normalised as Python's parser does; ``ExprError`` if unusable.
+
+    ``where`` starts the error message (the caller keeps it short).
+    """
     normal = unicodedata.normalize("NFKC", name)
     if not normal.isidentifier():
         raise ExprError(
-            f"{where}: {name!r} is not a valid variable name (use letters, digits and _, "
-            "not starting with a digit)"
+            f"{where}: {quote(name, 100)} is not a valid variable name (use letters, digits "
+            "and _, not starting with a digit)"
         )
     if keyword.iskeyword(normal):
         raise ExprError(f"{where}: {name!r} is a Python keyword, not usable as a variable name")
@@ -549,47 +583,122 @@ def parse_assignments(items: Iterable[str]) -> dict[str, float]:
         name, sep, raw = item.partition("=")
         if not sep:
             raise ExprError(
-                f"expected NAME=VALUE, got {item.lstrip()!r} (write x=2, with no spaces "
+                f"expected NAME=VALUE, got {quote(item.lstrip())} (write x=2, with no spaces "
                 "around =)"
             )
-        name = check_name(name.strip(), item)
+        where = shorten(item, 60)
+        name = check_name(name.strip(), where)
         try:
             number = float(raw)
         except ValueError:
             raise ExprError(
-                f"{item}: {raw.strip()!r} is not a number (for example 2, -0.5 or 1e-3)"
+                f"{where}: {quote(raw.strip(), 120)} is not a number (for example 2, -0.5 or "
+                "1e-3)"
             ) from None
         if name in values:
-            raise ExprError(f"{item}: the variable {name!r} is given twice")
-        values[name] = _check_number(number, item)
+            raise ExprError(f"{where}: the variable {quote(name, 100)} is given twice")
+        values[name] = _check_number(number, where)
     return values
 
 
-def load_vars_file(path: str) -> dict[str, float]:
-    """Variables from a JSON object file such as ``{"x": 2, "w": -3}``; ``ExprError`` if bad."""
-    where = f"--vars {path}"
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int, where: str) -> ExprError | None:
+    """The error for a path that is not a regular file (a directory, FIFO, device...)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return ExprError(f"{where}: is a directory, not a JSON file")
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+    return ExprError(f"{where}: is {kind}, not a regular file; give the path of a JSON file")
+
+
+def read_small_file(path: str, limit: int, where: str) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+
+    A FIFO, a device, a socket or a directory is refused without reading from it (a FIFO is
+    opened without waiting for a writer, and checked on the opened descriptor, so a file
+    swapped in between is caught too); so is a file larger than ``limit``. Every failure is
+    an :class:`ExprError` starting with ``where``.
+    """
     try:
-        size = os.path.getsize(path)
-        if size > MAX_VARS_FILE:
-            raise ExprError(f"{where}: the file is too large ({size} bytes, limit {MAX_VARS_FILE})")
-        with open(path, encoding="utf-8") as handle:
-            raw = handle.read(MAX_VARS_FILE + 1)
+        problem = _not_regular(os.stat(path).st_mode, where)  # before opening a device at all
+        if problem is not None:
+            raise problem
+        flags = os.O_RDONLY
+        for name in ("O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC", "O_BINARY"):
+            flags |= getattr(os, name, 0)
+        fd = os.open(path, flags)
+        try:
+            info = os.fstat(fd)
+            problem = _not_regular(info.st_mode, where)
+            if problem is not None:
+                raise problem
+            if info.st_size > limit:
+                raise ExprError(
+                    f"{where}: the file is too large ({info.st_size} bytes, limit {limit})"
+                )
+            chunks: list[bytes] = []
+            left = limit + 1  # one byte more than allowed tells a file that grew
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 16))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+        finally:
+            os.close(fd)
+    except ExprError:
+        raise
     except FileNotFoundError:
         raise ExprError(f"{where}: no such file") from None
     except IsADirectoryError:
         raise ExprError(f"{where}: is a directory, not a JSON file") from None
     except PermissionError:
         raise ExprError(f"{where}: permission denied") from None
-    except UnicodeDecodeError:
-        raise ExprError(f"{where}: the file is not UTF-8 text") from None
     except OSError as exc:
         raise ExprError(f"{where}: cannot read the file ({exc.strerror or exc})") from None
+    except ValueError:  # a NUL character in the path
+        raise ExprError(f"{where}: not a usable file name") from None
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise ExprError(f"{where}: the file is too large (more than {limit} bytes)")
+    return data
+
+
+def _json_kind(value: Any) -> str:
+    """A short description of a JSON value that is not a number."""
+    if isinstance(value, str):
+        return f"the string {quote(value, 40)}"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def load_vars_file(path: str) -> dict[str, float]:
+    """Variables from a JSON object file such as ``{"x": 2, "w": -3}``; ``ExprError`` if bad."""
+    where = f"--vars {shorten(os.fspath(path), 100)}"
+    data = read_small_file(path, MAX_VARS_FILE, where)
+    try:
+        raw = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ExprError(f"{where}: the file is not UTF-8 text") from None
 
     def no_constants(name: str) -> float:
         raise ExprError(f"{where}: {name} is not a finite number")
 
     try:
-        data = json.loads(raw, parse_constant=no_constants)
+        # parse_int=float: an integer of any length becomes a float (a huge one inf, refused
+        # below) instead of meeting Python's limit on converting long digit strings
+        parsed = json.loads(raw, parse_constant=no_constants, parse_int=float)
     except ExprError:
         raise
     except json.JSONDecodeError as exc:
@@ -597,23 +706,24 @@ def load_vars_file(path: str) -> dict[str, float]:
             f"{where}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except (RecursionError, ValueError):
-        raise ExprError(f"{where}: not valid JSON (nested too deeply or a huge number)") from None
-    if not isinstance(data, dict):
+        raise ExprError(f"{where}: not valid JSON (nested too deeply)") from None
+    if not isinstance(parsed, dict):
         raise ExprError(
             f'{where}: expected a JSON object of numbers such as {{"x": 2, "w": -3}}, '
-            f"got a JSON {type(data).__name__}"
+            f"got a JSON {type(parsed).__name__}"
         )
     values: dict[str, float] = {}
-    for name, value in data.items():
+    for name, value in parsed.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ExprError(
-                f"{where}: the value of {name!r} must be a number, got {json.dumps(value)[:40]}"
+                f"{where}: the value of {quote(name, 60)} must be a number, got "
+                f"{_json_kind(value)}"
             )
         try:
             number = float(value)
         except OverflowError:
             number = math.inf
-        values[check_name(name, where)] = _check_number(number, f"{where}: {name}")
+        values[check_name(name, where)] = _check_number(number, f"{where}: {shorten(name, 60)}")
     return values
 
 
@@ -624,11 +734,14 @@ def bind(expression: Expression, values: Mapping[str, float]) -> dict[str, float
     for name in expression.variables:
         if name not in values:
             raise ExprError(
-                f"undefined variable {name!r}; give it a value, for example {name}=1.5"
+                f"undefined variable {quote(name)}; give it a value, for example "
+                f"{shorten(name, 60)}=1.5"
             )
     unused = [name for name in values if name not in used]
     if unused:
-        listed = ", ".join(repr(n) for n in unused)
+        listed = ", ".join(quote(n, 40) for n in unused[:5])
+        if len(unused) > 5:
+            listed += f" and {len(unused) - 5} more"
         if len(unused) == 1:
             raise ExprError(f"unused variable {listed}: the expression does not mention it")
         raise ExprError(f"unused variables {listed}: the expression does not mention them")

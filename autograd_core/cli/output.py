@@ -84,6 +84,57 @@ def table(rows: Sequence[tuple[str, float]], style: Style) -> list[str]:
     ]
 
 
+#: The most characters of the user's own input (an expression, a value, a file's content or
+#: name) that one error line quotes; longer input is shown with its middle elided.
+QUOTE_LIMIT = 200
+
+
+def _escape(text: str) -> str:
+    """Non-printable characters (ESC, NUL, a lone surrogate...) as Python escapes."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` fit for an error line: control characters escaped, at most ``limit``
+    characters, the middle of a longer text replaced by ``...``.
+
+    >>> shorten("x=" + "9" * 300, 20)
+    'x=9999999999...99999'
+    >>> print(shorten("a\\x1bb"))
+    a\\x1bb
+    """
+    limit = max(limit, 10)
+    if len(text) <= limit and text.isprintable():
+        return text
+    keep = limit - 3
+    head_size = keep - keep // 3  # two thirds of the room for the start, the rest for the end
+    tail_size = keep - head_size
+    if len(text) <= limit:
+        escaped = _escape(text)
+        if len(escaped) <= limit:
+            return escaped
+        return escaped[:head_size] + "..." + escaped[len(escaped) - tail_size :]
+    # Only the two ends can be shown: escape just those (huge input stays cheap).
+    head = _escape(text[:head_size])[:head_size]
+    tail = _escape(text[len(text) - tail_size :])
+    return head + "..." + tail[len(tail) - tail_size :]
+
+
+def quote(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(text)`` for an error line, shortened as :func:`shorten` does when too long.
+
+    >>> quote("y"), quote("z" * 50, 12)
+    ("'y'", "'zzzzzz...zzz'")
+    """
+    if len(text) <= limit:
+        shown = repr(text)
+        if len(shown) <= limit + 2:
+            return shown
+    return "'" + shorten(text, limit) + "'"
+
+
 def json_number(x: float) -> float | str:
     """JSON has no inf or NaN: those become the strings ``"inf"``, ``"-inf"``, ``"nan"``."""
     return x if math.isfinite(x) else repr(x)
