@@ -31,7 +31,8 @@ _EXPRESSION_HELP = (
     "starts with '-', put it after --; '-' reads it from standard input)"
 )
 _ASSIGNMENTS_HELP = "a value for each variable, as name=value (e.g. x=2 w=-3)"
-_VARS_HELP = 'read variable values from a JSON object file, e.g. {"x": 2, "w": -3}'
+_VARS_HELP = ('read variable values from a JSON object file, e.g. {"x": 2, "w": -3} '
+              "(a regular file of at most 1 MB)")
 
 EXAMPLES = {
     "grad": [
@@ -122,7 +123,8 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
     elif command == "graph":
         parser.add_argument("-o", "--output", metavar="FILE",
                             help="write the graph to FILE.svg or FILE.dot (default: DOT on "
-                                 "standard output)")
+                                 "standard output); rendering SVG stops after "
+                                 "$AUTOGRAD_CORE_RENDER_TIMEOUT seconds (default 30)")
         parser.add_argument("--rankdir", choices=("LR", "TB", "RL", "BT"), default="LR",
                             help="layout direction (default LR: left to right)")
         parser.add_argument("--no-grad", action="store_true",
