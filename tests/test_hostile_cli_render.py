@@ -521,3 +521,15 @@ def test_cli_reports_an_unloadable_wasmtime_as_a_missing_renderer(wasmtime_raise
     assert err.count("\n") == 1 and "cannot write" not in err
     assert "OSError: libwasmtime.so" in err and "pip install" in err
     assert not target.exists() and (tmp_path / "x.dot").exists()
+
+
+@wasm_only
+def test_the_webassembly_graphviz_has_a_memory_limit(no_system_dot, monkeypatch):
+    # A fresh instance under a 4 MiB limit: a 3000-node chain needs more, and the failure is
+    # ours, naming the limit; the instance is then replaced and small graphs still render.
+    monkeypatch.setattr(render, "WASM_MEMORY_LIMIT", 4 << 20)
+    monkeypatch.setattr(render, "_backend", render._guarded_backend(True))
+    chain = "digraph { " + " ".join(f"n{i} -> n{i + 1};" for i in range(3000)) + " }"
+    with pytest.raises(render.RenderError, match=r"out of memory \(its limit is 4 MiB\)"):
+        render.render_svg(chain)
+    assert "<svg" in render.render_svg("digraph { a -> b }")

@@ -10,7 +10,10 @@ overflows to ``inf`` in a float, it never becomes a huge Python integer).
 
 Limits keep hostile input cheap: the length of the text, how deeply it nests (checked on the
 raw text, before the parser could run out of stack), the number of syntax-tree nodes, and the
-size of constant exponents.
+size of constant exponents. A ``--vars`` file must be a regular file of at most
+:data:`MAX_VARS_FILE` bytes (a FIFO or a device is refused without reading from it), and an
+error message quotes at most about 200 characters of any input (see
+:func:`autograd_core.cli.output.shorten`).
 
 >>> from autograd_core import Value
 >>> f = parse("tanh(x*w + b)")
@@ -684,7 +687,11 @@ def _json_kind(value: Any) -> str:
 
 
 def load_vars_file(path: str) -> dict[str, float]:
-    """Variables from a JSON object file such as ``{"x": 2, "w": -3}``; ``ExprError`` if bad."""
+    """Variables from a JSON object file such as ``{"x": 2, "w": -3}``; ``ExprError`` if bad.
+
+    The file must be a regular file of at most :data:`MAX_VARS_FILE` bytes (see
+    :func:`read_small_file`).
+    """
     where = f"--vars {shorten(os.fspath(path), 100)}"
     data = read_small_file(path, MAX_VARS_FILE, where)
     try:
