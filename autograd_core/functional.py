@@ -39,7 +39,7 @@ __all__ = ["grad", "hessian", "value_and_grad"]
 # for that argument position even when the caller passes the same Value twice, and the chain
 # back to the caller's Value is what lets an outer transform differentiate the result again.
 _ARGUMENT = Op("argument", lambda x: x, (1.0,), arity=1, doc="An argument of a transformed f.",
-               formulas=("1",))
+               formulas=("1",), reduce="autograd_core.functional._ARGUMENT")
 
 Argnums = int | Sequence[int]
 

@@ -254,11 +254,14 @@ class Module:
         save(self, path)
 
     @classmethod
-    def load(cls, path: Any) -> Module:
-        """Read a model written by ``save``; raises ``ValueError`` if it is not a ``cls``."""
+    def load(cls, path: Any, *, max_bytes: int | None = 64 * 2**20) -> Module:
+        """Read a model written by ``save``; raises ``ValueError`` if it is not a ``cls``.
+
+        ``max_bytes`` caps the file's size as for :func:`nn.io.load` (``None``: no cap).
+        """
         from .io import load
 
-        model = load(path)
+        model = load(path, max_bytes=max_bytes)
         if not isinstance(model, cls):
             raise ValueError(f"{path!s} holds a {type(model).__name__}, not a {cls.__name__}")
         return model

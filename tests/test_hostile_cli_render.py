@@ -533,3 +533,13 @@ def test_the_webassembly_graphviz_has_a_memory_limit(no_system_dot, monkeypatch)
     with pytest.raises(render.RenderError, match=r"out of memory \(its limit is 4 MiB\)"):
         render.render_svg(chain)
     assert "<svg" in render.render_svg("digraph { a -> b }")
+
+
+def test_save_svg_to_an_empty_path_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    import viz
+    from autograd_core import Value
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="path is empty"):
+        viz.save_svg(Value(1.0, label="x"), "")
+    assert list(tmp_path.iterdir()) == [] and list(tmp_path.parent.glob(".*.tmp")) == []

@@ -401,3 +401,17 @@ def test_backward_fast_path_is_unchanged_for_builtins():
     assert [x.grad, w.grad] == pytest.approx(expected)
     backward(y)  # a second pass accumulates on the leaves
     assert [x.grad, w.grad] == pytest.approx([2 * e for e in expected])
+
+
+def test_a_second_derivative_graph_from_grad_pickles() -> None:
+    # grad(grad(f)) on a Value keeps the transform's internal 'argument' op in the graph.
+    import pickle
+
+    from autograd_core import grad
+    from autograd_core.graph import topological_order
+
+    g = grad(grad(lambda x: (x * x).tanh()))(Value(0.7))
+    assert "argument" in {n.op for n in topological_order(g)}
+    copy_ = pickle.loads(pickle.dumps(g))
+    assert copy_.data == g.data
+    assert [n.op for n in topological_order(copy_)] == [n.op for n in topological_order(g)]

@@ -308,3 +308,14 @@ def test_parameters_in_any_order_load(tmp_path):
     doc = json.loads(nn_io.to_json(model))
     doc["parameters"] = dict(reversed(doc["parameters"].items()))
     assert load(_write(tmp_path, json.dumps(doc))).state_dict() == model.state_dict()
+
+
+def test_module_load_passes_max_bytes_on(tmp_path) -> None:
+    from nn import MLP
+
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    size = path.stat().st_size
+    with pytest.raises(ValueError, match=r"m\.json"):
+        MLP.load(path, max_bytes=size - 1)
+    assert MLP.load(path, max_bytes=size).num_parameters() == 13

@@ -437,6 +437,8 @@ def render_svg(source: str, timeout: float | None = None) -> str:
 def _check_path(path: Any) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if os.fspath(path) in ("", b""):
+        raise ValueError("path is empty: give the name of the file to write, e.g. 'graph.svg'")
     path = Path(path)
     parent = path.parent
     if not parent.is_dir():
