@@ -27,6 +27,7 @@ from autograd_core import Value, no_grad
 
 from .losses import get_loss, l2
 from .optim import OPTIMIZERS, Adam, Optimizer, clip_grad_norm
+from .record import History, LiveView, Recorder, in_notebook, make_recorder
 
 Metric = Callable[[list[Any], list[Any]], float]
 
@@ -191,7 +192,9 @@ def fit(
     seed: int | None = 0,
     progress: bool | None = None,
     callback: Callable[[int, dict[str, float]], Any] | None = None,
-) -> dict[str, list[float]]:
+    record: bool | Recorder = False,
+    live: bool = False,
+) -> History:
     """Train ``model`` on ``(X, y)``; return the history of per-epoch figures.
 
     - ``loss``: a name from :mod:`nn.losses` (``"mse"``, ``"binary_cross_entropy"``,
@@ -206,9 +209,15 @@ def fit(
     - ``progress``: a tqdm bar with the running loss and metrics; ``None`` shows it only when
       stderr is a terminal.
     - ``callback(epoch, figures)`` runs after each epoch; returning ``True`` stops training.
+    - ``record``: ``True`` or a :class:`~nn.record.Recorder` keeps per-epoch gradient and
+      weight norms per layer, dead/saturated fractions and parameter snapshots, as
+      ``history.record`` (draw them with ``viz.training_page``); off by default.
+    - ``live``: in Jupyter, one output redrawn after every epoch with the loss curve and,
+      for 2-D inputs, the decision boundary (instead of the bar); elsewhere the tqdm bar.
 
-    The history maps ``"loss"``, each metric, and their ``val_`` versions to one number per
-    epoch; the training figures are averaged over the epoch's steps, before each update.
+    The history (a ``dict`` subclass, :class:`~nn.record.History`) maps ``"loss"``, each
+    metric, and their ``val_`` versions to one number per epoch; the training figures are
+    averaged over the epoch's steps, before each update.
     """
     from tqdm.auto import tqdm
 
@@ -237,7 +246,7 @@ def fit(
     order = list(range(n))
     # Inputs become constant leaves once, not once per step.
     inputs = [[Value(v) for v in row] for row in rows]
-    history: dict[str, list[float]] = {"loss": []}
+    history = History(loss=[])
     for name in metric_fns:
         history[name] = []
     if validation_data is not None:
@@ -245,7 +254,17 @@ def fit(
         for name in metric_fns:
             history["val_" + name] = []
 
+    rec = make_recorder(record)
+    view = None
+    if live and in_notebook():
+        view = LiveView(model, rows, targets, history)
+        progress = False
+    elif live and progress is None:
+        progress = True
     bar = tqdm(total=epochs, unit="epoch", disable=not _use_progress(progress), leave=True)
+    if rec is not None:
+        rec.start(model, rows, epochs, history)
+        history.record = rec
     try:
         for epoch in range(epochs):
             if batch_size is not None:
@@ -267,6 +286,8 @@ def fit(
                 for p in params:
                     p.grad = 0.0
                 value.backward()
+                if rec is not None:
+                    rec.after_backward()
                 if clip_norm is not None:
                     clip_grad_norm(params, clip_norm)
                 opt.step()
@@ -283,6 +304,10 @@ def fit(
                 figures.update({"val_" + k: v for k, v in val.items()})
             for k, v in figures.items():
                 history[k].append(v)
+            if rec is not None:
+                rec.end_epoch(epoch)
+            if view is not None:
+                view(epoch)
             bar.set_postfix({k: f"{v:.4f}" for k, v in figures.items()}, refresh=False)
             bar.update(1)
             if callback is not None and callback(epoch, figures) is True:
@@ -292,6 +317,8 @@ def fit(
                 break
     finally:
         bar.close()
+        if rec is not None:
+            rec.finish()
     return history
 
 
@@ -337,4 +364,4 @@ def _evaluate(
     return figures
 
 
-__all__ = ["METRICS", "accuracy", "evaluate", "fit", "predict"]
+__all__ = ["METRICS", "History", "Recorder", "accuracy", "evaluate", "fit", "predict"]
