@@ -8,6 +8,11 @@ outside the op's domain. To add ``sinh``, add one entry here::
 
     sinh = primitive("sinh", math.sinh, lambda x, out: cosh(x), method=True, check=...)
 
+Activations: ``relu``, ``tanh``, ``sigmoid``, ``leaky_relu`` (slope 0.01;
+``leaky_relu(x, slope=0.2)`` or the op ``leaky_relu.at(slope=0.2)`` for another), ``elu``
+(``alpha`` 1), ``softplus`` and ``gelu`` (the tanh approximation), each also a method
+(``x.gelu()``, ``x.leaky_relu(slope=0.2)``).
+
 Conventions at kinks: ``relu'(0) = 0`` and ``abs'(0) = 0`` (as PyTorch). Results follow IEEE
 arithmetic: NaN and infinities pass through, ``exp(1000)`` is ``inf``; only true domain errors
 (``log(0)``, ``sqrt(-1)``, ``x / 0``, ``0 ** -1``, ``(-8) ** (1/3)``) raise.
@@ -29,7 +34,16 @@ from functools import lru_cache
 from typing import Any
 
 from . import mode as _mode
-from .primitives import DivisionByZero, DomainError, Op, install, primitive, record
+from .primitives import (
+    DivisionByZero,
+    DomainError,
+    Op,
+    _unary_method,
+    install,
+    primitive,
+    record,
+    register,
+)
 from .value import Value, lift, to_float
 
 inf = math.inf
@@ -238,6 +252,125 @@ absolute = install(
               doc="|x|; its derivative at 0 is taken as 0.", formulas=("sign({x})",)),
     dunder="abs",
 )
+
+
+# --------------------------------------------------------------------------- activations
+# Each rule works on floats and on Values (second derivatives). At the edges they follow
+# PyTorch's kernels: leaky_relu'(0) = slope (x > 0 ? 1 : slope, so NaN gets the slope too),
+# elu'(0) = alpha (x <= 0 ? alpha e**x : 1, so NaN gets 1), softplus' = sigmoid. gelu is the
+# tanh approximation 0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x**3), computed as
+# x * sigmoid(2u) (the same number, no inf * 0): gelu(-inf) = 0 and slope 0, gelu(inf) = inf
+# and slope 1, the limits (PyTorch's formula gives NaN at both).
+class ParametrisedOp(Op):
+    """A one-input op with a constant parameter: ``leaky_relu(x)`` uses the default slope,
+    ``leaky_relu(x, slope=0.2)`` another; ``leaky_relu.at(slope=0.2)`` is that op itself
+    (named ``leaky_relu(slope=0.2)``, usable as a neuron's activation).
+    """
+
+    __slots__ = ("parameter", "value", "family")
+
+    def at(self, **parameter: Any) -> Op:
+        """The op with this parameter, e.g. ``leaky_relu.at(slope=0.2)`` (made once)."""
+        if len(parameter) != 1 or self.parameter not in parameter:
+            raise TypeError(
+                f"{self.name.partition('(')[0]} takes one parameter, {self.parameter}=number; "
+                f"got {', '.join(parameter) or 'none'}"
+            )
+        value = to_float(parameter[self.parameter], self.parameter)
+        if not math.isfinite(value):
+            raise ValueError(f"{self.parameter} must be a finite number, got {value!r}")
+        return self.family(value)
+
+    def __call__(self, *args: Any, **parameter: Any) -> Any:
+        if parameter:
+            return self.at(**parameter)(*args)
+        return Op.__call__(self, *args)
+
+
+def _parametrised(base: str, parameter: str, default: float, family: Any, value: float,
+                  forward: Any, rule: Any, doc: str, formula: str) -> ParametrisedOp:
+    name = base if value == default else f"{base}({parameter}={value!r})"
+    op = ParametrisedOp(name, forward, (rule,), arity=1, doc=doc, formulas=(formula,),
+                        reduce=None if value == default else (family, (value,)))
+    op.parameter, op.value, op.family = parameter, value, family
+    return op
+
+
+def _method(op: ParametrisedOp) -> Any:
+    """``x.leaky_relu()`` (the fast path) and ``x.leaky_relu(slope=0.2)``."""
+    fast = _unary_method(op)
+
+    def method(self: Value, **parameter: Any) -> Value:
+        return op.at(**parameter)(self) if parameter else fast(self)
+
+    method.__name__, method.__doc__ = op.name, op.doc
+    method.__autograd_op__ = op  # type: ignore[attr-defined]
+    return method
+
+
+@lru_cache(maxsize=256)
+def leaky_relu_at(slope: float) -> ParametrisedOp:
+    """The op ``x if x > 0 else slope * x`` (``leaky_relu`` itself for the default 0.01)."""
+    return _parametrised(
+        "leaky_relu", "slope", 0.01, leaky_relu_at, slope,
+        lambda x: x if x > 0 else slope * x,
+        lambda x, out: 1.0 if x > 0 else slope,
+        f"x if x > 0 else {slope:g} * x.", f"(1 if {{x}} > 0 else {slope:g})",
+    )
+
+
+@lru_cache(maxsize=256)
+def elu_at(alpha: float) -> ParametrisedOp:
+    """The op ``x if x > 0 else alpha * (e**x - 1)`` (``elu`` itself for the default 1)."""
+    return _parametrised(
+        "elu", "alpha", 1.0, elu_at, alpha,
+        lambda x: x if x > 0 else alpha * math.expm1(x),
+        lambda x, out: alpha * (_exp(x) if type(x) is float else exp(x)) if x <= 0 else 1.0,
+        f"x if x > 0 else {alpha:g} * (e**x - 1).", f"(1 if {{x}} > 0 else {alpha:g} * exp({{x}}))",
+    )
+
+
+leaky_relu = register(leaky_relu_at(0.01))
+elu = register(elu_at(1.0))
+Value.leaky_relu = _method(leaky_relu)  # type: ignore[attr-defined]
+Value.elu = _method(elu)  # type: ignore[attr-defined]
+
+
+def _softplus(x: float) -> float:
+    if x > 0:
+        return x + math.log1p(_exp(-x))
+    return math.log1p(_exp(x))  # NaN stays NaN
+
+
+softplus = primitive("softplus", _softplus,
+                     lambda x, out: _sigmoid(x) if type(x) is float else sigmoid(x),
+                     method=True, doc="log(1 + e**x), stable for any x.",
+                     formulas=("sigmoid({x})",))
+
+_GELU_C = math.sqrt(2 / math.pi)
+_GELU_K = 0.044715
+
+
+def _gelu(x: float) -> float:
+    if x in (inf, -inf):
+        return x if x > 0 else 0.0
+    return x * _sigmoid(2 * _GELU_C * (x + _GELU_K * x * x * x))
+
+
+def _dgelu(x: Any, out: Any) -> Any:
+    n = _num(x)
+    if n in (inf, -inf):
+        return 1.0 if n > 0 else 0.0
+    u2 = 2 * _GELU_C * (x + _GELU_K * x * x * x)
+    s = _sigmoid(u2) if type(x) is float else sigmoid(u2)
+    if _num(s) in (0.0, 1.0):  # saturated: flat to float precision (and no 0 * inf)
+        return _num(s)
+    return s + x * s * (1 - s) * (2 * _GELU_C) * (1 + 3 * _GELU_K * x * x)
+
+
+gelu = primitive("gelu", _gelu, _dgelu, method=True,
+                 doc="GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))).",
+                 formulas=("gelu'({x})",))
 
 
 # --------------------------------------------------------------------------- n-ary

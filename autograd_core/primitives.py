@@ -16,6 +16,7 @@ import math
 import os
 import pickle
 import sys
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -541,6 +542,89 @@ def _check_method_name(method: Any, op_name: str) -> None:
 
 
 _registry: dict[str, Op] = {}
+# Where each registered op was defined: (file, line) of the code that called primitive().
+_definition_sites: dict[str, tuple[str, int]] = {}
+
+
+class OpRedefinedWarning(UserWarning):
+    """``primitive()`` replaced an op of that name (a notebook cell run again, ``replace=True``)."""
+
+
+def _caller_site(depth: int) -> tuple[str, int]:
+    frame = sys._getframe(depth + 1)
+    return frame.f_code.co_filename, frame.f_lineno
+
+
+def _interactive(filename: str) -> bool:
+    """Whether code from ``filename`` was typed in: a notebook cell or a REPL line.
+
+    IPython names a cell ``<ipython-input-N-...>`` (N counts every run) or, with ipykernel 6,
+    ``.../ipykernel_<pid>/<hash of the cell's text>.py``; the REPL uses ``<stdin>``. A cell
+    that is edited and run again has a new name, so "the same place" cannot be the file name.
+    """
+    if filename.startswith("<ipython-input-") or filename == "<stdin>":
+        return True
+    return os.path.basename(os.path.dirname(filename)).startswith("ipykernel_")
+
+
+def _is_builtin_site(site: tuple[str, int]) -> bool:
+    directory = os.path.dirname(os.path.abspath(site[0]))
+    return (directory + os.sep).startswith(_PACKAGE_DIR + os.sep)
+
+
+def _may_replace(name: str, site: tuple[str, int], replace: bool) -> bool:
+    """Whether a new definition of the registered op ``name`` from ``site`` replaces it.
+
+    Yes from the same file and line (a re-run cell, a reloaded module), between two notebook
+    cells, or with ``replace=True``; an op of the engine itself only from its own line.
+    """
+    old = _definition_sites.get(name)
+    if old == site:
+        return True
+    if old is None or _is_builtin_site(old):
+        raise ValueError(
+            f"an op named {name!r} exists already (built in: it cannot be redefined); "
+            "choose another name"
+        )
+    if replace or (_interactive(old[0]) and _interactive(site[0])):
+        return True
+    raise ValueError(
+        f"an op named {name!r} exists already (defined at {old[0]}:{old[1]}); choose another "
+        "name, or pass replace=True to replace it"
+    )
+
+
+def register(op: Op, *, method: bool = False, replace: bool = False, _depth: int = 1) -> Op:
+    """Register ``op`` under its name (and install it as a ``Value`` method): what
+    :func:`primitive` does with the op it makes. For ops built by other means, such as
+    :data:`autograd_core.ops.leaky_relu` with its parameter."""
+    site = _caller_site(_depth)
+    name = op.name
+    old = _registry.get(name)
+    if old is not None:
+        _may_replace(name, site, replace)
+    if method:
+        if op.arity != 1:
+            raise ValueError(f"method=True is for ops of one input; {name!r} has {op.arity}")
+        _check_method_name(name, name)
+    if old is not None:
+        # The old op's method goes; the new one's (if any) takes its place just below.
+        for klass in Value.__mro__:
+            for attr, fn in list(vars(klass).items()):
+                if getattr(fn, "__autograd_op__", None) is old:
+                    delattr(klass, attr)
+    if method:
+        install(op, method=name)
+    _registry[name] = op
+    _definition_sites[name] = site
+    if old is not None and old is not op:
+        warnings.warn(
+            f"op {name!r} redefined: the definition at {site[0]}:{site[1]} replaces the one "
+            "made before (nodes made earlier keep the old op)",
+            OpRedefinedWarning,
+            stacklevel=_depth + 1,
+        )
+    return op
 
 
 def primitive(
@@ -553,6 +637,7 @@ def primitive(
     variadic: bool = False,
     formulas: Sequence[str] | Callable[..., list[str]] | None = None,
     accumulate: Callable[[tuple[Value, ...], float], None] | None = None,
+    replace: bool = False,
 ) -> Op:
     """Define a new op from its forward function and one local derivative per input.
 
@@ -563,14 +648,20 @@ def primitive(
     the derivatives as text for explanations (``"1 - {out}**2"``). The op then works
     with ``backward``, ``create_graph``, ``no_grad``, drawing and ``gradcheck`` like a built-in.
 
+    A name is taken once. Defining it again replaces the op, with an
+    :class:`OpRedefinedWarning`, when the new definition comes from the same place (the same
+    file and line: a notebook cell run again, a reloaded module), from another notebook cell
+    when the first was one too, or with ``replace=True``; anywhere else it is a ``ValueError``.
+    Built-in ops are never replaced.
+
     >>> import math
     >>> from autograd_core import Value, primitive
     >>> cube = primitive("cube", lambda x: x ** 3, lambda x, out: 3 * x * x)
     >>> x = Value(2.0); y = cube(x); y.backward(); (y.data, x.grad)
     (8.0, 12.0)
     """
-    if name in _registry:
-        raise ValueError(f"an op named {name!r} exists already; choose another name")
+    if name in _registry:  # refused before anything is built
+        _may_replace(name, _caller_site(1), replace)
     arity = None if variadic else len(derivatives)
     if method:  # checked before anything is built or registered
         if arity != 1:
@@ -580,10 +671,18 @@ def primitive(
         name, forward, derivatives, arity=arity, check=check,
         doc=doc or f"The {name} op.", formulas=formulas, accumulate=accumulate,
     )
-    if method:
-        install(op, method=name)
-    _registry[name] = op
-    return op
+    return register(op, method=method, replace=replace, _depth=2)
+
+
+def unary_function(op: Op) -> Callable[[Value], Value]:
+    """``op`` of one input as a fast function of a Value: what ``x.relu()`` runs for ``relu``.
+
+    Skips ``Op.__call__``'s argument handling; for code that applies one op very often (a
+    neuron's activation).
+    """
+    if not isinstance(op, Op) or op.arity != 1:
+        raise TypeError(f"unary_function needs an op of one input, got {op!r:.60}")
+    return _unary_method(op)
 
 
 def _registered_op(name: str) -> Op:

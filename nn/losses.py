@@ -34,18 +34,6 @@ Reduction = str
 
 
 # --------------------------------------------------------------------------- stable ops
-def _softplus_forward(x: float) -> float:
-    if x != x:  # NaN
-        return x
-    if x > 0:
-        return x + math.log1p(math.exp(-x))
-    return math.log1p(math.exp(x))
-
-
-def _sigmoid_any(x: Any) -> Any:
-    return _ops._sigmoid(x) if type(x) is float else _ops.sigmoid(x)
-
-
 def _logsumexp_forward(zs: list[float]) -> float:
     m = max(zs)
     if math.isinf(m) or m != m:
@@ -64,13 +52,7 @@ def _get_or_make(name: str, make: Callable[[], Any]) -> Any:
     return existing if existing is not None else make()
 
 
-softplus = _get_or_make(
-    "softplus",
-    lambda: primitive(
-        "softplus", _softplus_forward, lambda x, out: _sigmoid_any(x),
-        doc="log(1 + e**x), stable for any x.", formulas=("sigmoid({x})",),
-    ),
-)
+softplus = _ops.softplus  # log(1 + e**z), in the engine's op table
 logsumexp = _get_or_make(
     "logsumexp",
     lambda: primitive(

@@ -51,9 +51,14 @@ MIXED = 4 * (1 + 3 * LN2)  # d2/da db of a ** b at (2, 3)
 
 
 def op_named(name: str) -> Any:
-    """A table key to its op: a registered name, or ``**k`` for the op ``x ** k``."""
+    """A table key to its op: a registered name, ``**k`` for the op ``x ** k``, or
+    ``leaky_relu(slope=0.2)`` for a parametrised op."""
     if name.startswith("**") and name != "**":
         return ops.power_by(float(name[2:]))
+    if "(" in name:  # leaky_relu(slope=0.2): an op of a parametrised family
+        base, _, rest = name.partition("(")
+        parameter, _, value = rest.rstrip(")").partition("=")
+        return registered_ops()[base].at(**{parameter: float(value)})
     return registered_ops()[name]
 
 
@@ -227,6 +232,39 @@ ROWS: list[tuple[str, tuple[float, ...], Any, Any]] = [
     ("abs", (inf,), 1.0, 0.0),
     ("abs", (-inf,), -1.0, 0.0),
     ("abs", (nan,), 0.0, 0.0),  # as PyTorch: sgn(nan) = 0
+    # ------------------------------------------------------------------ activations
+    # leaky_relu: 1 for x > 0, the slope otherwise (0 and NaN included, as PyTorch's
+    # x > 0 ? 1 : slope); d2 = 0.
+    ("leaky_relu", (0.0,), 0.01, 0.0),
+    ("leaky_relu", (-0.0,), 0.01, 0.0),
+    ("leaky_relu", (inf,), 1.0, 0.0),
+    ("leaky_relu", (-inf,), 0.01, 0.0),
+    ("leaky_relu", (nan,), 0.01, 0.0),
+    ("leaky_relu(slope=0.2)", (-3.0,), 0.2, 0.0),
+    ("leaky_relu(slope=0.2)", (0.0,), 0.2, 0.0),
+    # elu: alpha e**x for x <= 0 (alpha at 0, from the left, as PyTorch), 1 above (and at NaN,
+    # as PyTorch's x <= 0 ? ... : 1); d2 = alpha e**x for x <= 0, else 0.
+    ("elu", (0.0,), 1.0, 1.0),
+    ("elu", (-1.0,), math.exp(-1.0), math.exp(-1.0)),
+    ("elu", (inf,), 1.0, 0.0),
+    ("elu", (-inf,), 0.0, 0.0),
+    ("elu", (nan,), 1.0, 0.0),
+    ("elu(alpha=0.5)", (0.0,), 0.5, 0.5),
+    # softplus = log(1 + e**x): d = sigmoid(x), d2 = s (1 - s).
+    ("softplus", (0.0,), 0.5, 0.25),
+    ("softplus", (inf,), 1.0, 0.0),
+    ("softplus", (-inf,), 0.0, 0.0),
+    ("softplus", (-800.0,), 0.0, 0.0),
+    ("softplus", (nan,), nan, nan),
+    # gelu (tanh form): d(0) = 1/2, d2(0) = sqrt(2/pi); the limits at +-inf (slope 1 and 0,
+    # d2 = 0). torch: NaN at +-inf and +-1e200 (its 0.5 x (1 + tanh u) and its derivative
+    # meet inf * 0 there). The activation rows follow PyTorch's kernel formulas (read, not run).
+    ("gelu", (0.0,), 0.5, math.sqrt(2 / math.pi)),
+    ("gelu", (inf,), 1.0, 0.0),
+    ("gelu", (-inf,), 0.0, 0.0),
+    ("gelu", (-1e200,), 0.0, 0.0),
+    ("gelu", (1e200,), 1.0, 0.0),
+    ("gelu", (nan,), nan, nan),
     # ------------------------------------------------------------------ periodic
     ("sin", (0.0,), 1.0, 0.0),
     ("sin", (inf,), nan, nan),
