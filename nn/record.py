@@ -119,6 +119,7 @@ class Recorder:
         self.parameter_names: list[str] = []
         self.history: dict[str, list[float]] = {}
         self.epochs = 0  # epochs recorded so far
+        self.loss: Any = None  # the loss function fit trained with
         self._planned: set[int] = set()
         self._params: list[Any] = []
         self._groups: list[tuple[str, list[Any], Any]] = []

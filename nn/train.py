@@ -264,6 +264,7 @@ def fit(
     bar = tqdm(total=epochs, unit="epoch", disable=not _use_progress(progress), leave=True)
     if rec is not None:
         rec.start(model, rows, epochs, history)
+        rec.loss = loss_fn
         history.record = rec
     try:
         for epoch in range(epochs):
