@@ -8,7 +8,14 @@ accuracy. Output goes to ``--out`` (default ``demo-out/``):
 
 - ``decision_boundary.png`` / ``.svg`` (moons) and ``loss_curve.png`` / ``.svg``;
 - ``model.json``, the trained model (load it with ``nn.load``);
-- ``neuron_graph.svg``, the computation graph of one neuron (when :mod:`viz` provides it).
+- ``neuron_graph.svg``, the computation graph of one neuron (when :mod:`viz` provides it);
+- ``training.html``, the recorded run on one page: loss curves, the decision boundary, the
+  weights and the gradient norm of each layer epoch by epoch, and any point's backward pass
+  (``viz.training_page``; ``--no-page`` skips it).
+
+``--activation sigmoid --hidden 8,8,8,8,8,8`` trains a deep sigmoid network on the same
+moons instead (hinge loss, SGD on minibatches of 10, no L2, no accuracy target): its page
+shows the first layers' gradients two to three orders of magnitude below the last ones.
 
 Run it as ``python -m nn.demo --help``. Needs the ``demo`` extra (scikit-learn, matplotlib).
 """
@@ -54,7 +61,28 @@ def _parser() -> argparse.ArgumentParser:
                    "set; digits: 0.9 held out); 0 never fails")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--no-plots", action="store_true", help="skip the matplotlib figures")
+    p.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="relu",
+                   help="hidden activation of the moons network (default relu)")
+    p.add_argument("--hidden", type=_sizes, default=[16, 16], metavar="N,N,...",
+                   help="hidden layer sizes of the moons network (default 16,16); with "
+                   "--activation sigmoid --hidden 8,8,8,8,8,8 the training page shows "
+                   "vanishing gradients")
+    p.add_argument("--no-page", action="store_true", help="skip training.html")
     return p
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--hidden takes layer sizes separated by commas, like 16,16; got {text!r}"
+        ) from None
+    if not sizes or any(s < 1 or s > 256 for s in sizes) or len(sizes) > 16:
+        raise argparse.ArgumentTypeError(
+            f"--hidden takes 1 to 16 sizes from 1 to 256, like 16,16; got {text!r}"
+        )
+    return sizes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     defaults = DEFAULTS[args.dataset]
     epochs = args.epochs or defaults["epochs"]
+    custom = args.activation != "relu" or args.hidden != [16, 16]
+    if custom and args.dataset != "moons":
+        print("error: --activation and --hidden are for the moons dataset", file=sys.stderr)
+        return 2
+    if custom:  # a network chosen to show something (vanishing gradients), not to pass
+        defaults = {**defaults, "min_accuracy": 0.0}
     min_accuracy = defaults["min_accuracy"] if args.min_accuracy is None else args.min_accuracy
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
@@ -97,13 +131,25 @@ def _moons(
         X, y = make_moons(100, noise=0.1, seed=1337)
         source = "the built-in moons generator (scikit-learn is not installed)"
     print(f"data: 100 two-moons points from {source}")
-    model = MLP(2, [16, 16, 1], seed=args.seed)
+    model = MLP(2, [*args.hidden, 1], activation=args.activation, seed=args.seed)
     print(f"model: {model}")
-    opt = SGD(model, lr=1.0, schedule=linear_decay(100, final=0.1))
-    print(f"training: hinge loss + 1e-4 * L2, SGD lr 1.0 -> 0.1, {epochs} full-batch steps")
+    custom = args.activation != "relu" or args.hidden != [16, 16]
+    if not custom:
+        opt = SGD(model, lr=1.0, schedule=linear_decay(100, final=0.1))
+        print(f"training: hinge loss + 1e-4 * L2, SGD lr 1.0 -> 0.1, {epochs} full-batch "
+              "steps")
+        batch_size, l2_penalty = None, 1e-4
+    else:
+        # Minibatches and no L2: a full batch of the two balanced classes cancels the top
+        # layers' gradients once the net says the same everywhere, and the penalty's own
+        # gradient (2e-4 * w) would hide how little reaches the lower layers.
+        batch_size, l2_penalty = 10, 0.0
+        opt = SGD(model, lr=1.0, schedule=linear_decay(10 * epochs, final=0.1))
+        print(f"training: hinge loss, SGD lr 1.0 -> 0.1, minibatches of 10, {epochs} epochs")
     start = time.perf_counter()
-    history = fit(model, X, y, loss=hinge, optimizer=opt, epochs=epochs, l2_penalty=1e-4,
-                  progress=progress, seed=args.seed)
+    history = fit(model, X, y, loss=hinge, optimizer=opt, epochs=epochs, l2_penalty=l2_penalty,
+                  batch_size=batch_size, progress=progress, seed=args.seed,
+                  record=not args.no_page)
     seconds = time.perf_counter() - start
     final = evaluate(model, X, y, loss=hinge)
     accuracy = final["accuracy"]
@@ -118,6 +164,9 @@ def _moons(
     neuron = model.layers[0].neurons[0]
     active = [x for x in X if neuron._forward_floats(x) > 0]  # a point where it is not flat
     written.append(_neuron_graph(model, (active or X)[0], out))
+    if not args.no_page:
+        _print_gradient_health(history)
+        written.append(_training_page(model, history, X, y, out))
     return accuracy, written
 
 
@@ -137,7 +186,7 @@ def _digits(
     start = time.perf_counter()
     history = fit(model, X_train, y_train, loss=cross_entropy, optimizer=opt, epochs=epochs,
                   batch_size=32, validation_data=(X_test, y_test), progress=progress,
-                  seed=args.seed)
+                  seed=args.seed, record=not args.no_page)
     seconds = time.perf_counter() - start
     accuracy = history["val_accuracy"][-1]
     print(f"trained in {seconds:.1f} s: training accuracy {history['accuracy'][-1]:.1%}, "
@@ -146,6 +195,8 @@ def _digits(
     written = _save_model_and_plots(
         model, out, args.no_plots, lambda: _plot_loss(history, out, "digits: cross-entropy")
     )
+    if not args.no_page:
+        written.append(_training_page(model, history, X_train, y_train, out))
     return accuracy, written
 
 
@@ -239,6 +290,30 @@ def _plot_boundary(
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     return _save_figure(fig, out, "decision_boundary")
+
+
+def _print_gradient_health(history: Any) -> None:
+    """One line: each layer's gradient norm in the last epoch (vanishing gradients show)."""
+    rec = history.record
+    norms = {name: rec.grad_norm[name][-1] for name in rec.layers if rec.grad_norm[name]}
+    if not norms:
+        return
+    print("gradient norm per layer, last epoch: "
+          + ", ".join(f"{name} {v:.2g}" for name, v in norms.items()))
+    hidden = rec.layers[:-1]
+    if len(hidden) >= 2 and norms[hidden[0]] > 0:
+        ratio = norms[hidden[-1]] / norms[hidden[0]]
+        print(f"  last hidden layer / first: {ratio:.3g}x"
+              + ("  (vanishing gradients)" if ratio >= 100 else ""))
+
+
+def _training_page(model: MLP, history: Any, X: Any, y: Any, out: str) -> tuple[str, str]:
+    """``training.html``: the recorded run on one page (``viz.training_page``)."""
+    from viz.training import training_page
+
+    path = os.path.join(out, "training.html")
+    training_page(model, history, X, y, path)
+    return ("training page", path)
 
 
 def _neuron_graph(model: MLP, x: list[float], out: str) -> tuple[str, str]:

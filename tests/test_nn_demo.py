@@ -1,5 +1,7 @@
 """nn.demo: a smoke run with few epochs, writing into a temporary folder."""
 
+import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -28,6 +30,43 @@ def test_moons_demo_writes_everything(tmp_path, capsys):
     graph = out / "neuron_graph.svg"
     assert graph.is_file() or "skipped" in printed
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    page = _page_data(out / "training.html")
+    assert page["epochs"] == [0, 1, 2, 3] and page["sizes"] == [2, 16, 16, 1]
+    assert "gradient norm per layer, last epoch: L0" in printed
+
+
+def _page_data(path):
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r'<script id="training-data" type="application/json">(.*?)</script>', text,
+                  re.S)
+    return json.loads(m.group(1))
+
+
+def test_deep_sigmoid_run_shows_vanishing_gradients(tmp_path, capsys):
+    status = demo.main(["--out", str(tmp_path), "--epochs", "8", "--no-progress", "--no-plots",
+                        "--activation", "sigmoid", "--hidden", "8,8,8,8,8,8"])
+    assert status == 0  # no accuracy target for a network chosen to train badly
+    printed = capsys.readouterr().out
+    assert "minibatches of 10" in printed and "(vanishing gradients)" in printed
+    page = _page_data(tmp_path / "training.html")
+    assert page["sizes"] == [2, 8, 8, 8, 8, 8, 8, 1] and page["acts"][0] == "sigmoid"
+    norms = page["grad_norm"]
+    for epoch in range(8):  # the last hidden layer's gradient is >= 100x the first's
+        assert norms["L5"][epoch] >= 100 * norms["L0"][epoch]
+    assert page["saturated"]["L0"][0] is not None and page["dead"]["L0"][0] is None
+
+
+def test_demo_network_options_are_checked(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        demo.main(["--hidden", "8,x"])
+    with pytest.raises(SystemExit):
+        demo.main(["--hidden", "0"])
+    assert "--hidden takes" in capsys.readouterr().err
+    assert demo.main(["--dataset", "digits", "--activation", "tanh", "--out",
+                      str(tmp_path)]) == 2
+    status = demo.main(["--out", str(tmp_path), "--epochs", "1", "--no-progress",
+                        "--no-plots", "--no-page", "--min-accuracy", "0"])
+    assert status == 0 and not (tmp_path / "training.html").exists()
 
 
 def test_unmet_accuracy_target_is_a_failure(tmp_path, capsys):
@@ -43,6 +82,8 @@ def test_digits_demo_runs(tmp_path, capsys):
     assert status == 0
     assert "held-out accuracy" in capsys.readouterr().out
     assert load(tmp_path / "model.json").config()["nouts"] == [32, 10]
+    page = _page_data(tmp_path / "training.html")
+    assert page["sizes"] == [64, 32, 10] and page["grid"] == 0 and len(page["points"]) == 200
 
 
 def test_bad_arguments(tmp_path):
