@@ -29,7 +29,7 @@ from typing import Any
 
 from autograd_core.files import _kind, atomic_write
 
-from .module import ACTIVATIONS, MLP, Layer, Module, Neuron
+from .module import MLP, Layer, Module, Neuron, get_activation
 
 FORMAT = "autograd-core/nn-model"
 VERSION = 1
@@ -51,6 +51,7 @@ def to_json(model: Module) -> str:
     kind = type(model).__name__
     if ARCHITECTURES.get(kind) is not type(model):
         raise TypeError(f"saving a {kind} is not supported; save an MLP, Layer or Neuron")
+    _check_saveable(model)
     document = {
         "format": FORMAT,
         "version": VERSION,
@@ -58,6 +59,35 @@ def to_json(model: Module) -> str:
         "parameters": {name: _encode(p.data) for name, p in model.named_parameters()},
     }
     return json.dumps(document, indent=1, allow_nan=False) + "\n"
+
+
+def _check_saveable(model: Module) -> None:
+    """Refuse a model whose activations a file cannot name (a lambda, an unregistered op):
+    the file records activations by name, and loading finds them again by that name."""
+    for where, module in _named_modules(model):
+        for key in ("activation", "output_activation"):
+            spec = vars(module).get(key)
+            if spec is None or isinstance(spec, str):
+                continue
+            name = getattr(spec, "__qualname__", None) or getattr(spec, "name", None)
+            raise ValueError(
+                f"cannot save this {type(model).__name__}: the {key} of {where} is "
+                f"{name or type(spec).__name__}, which has no registered name; a saved model "
+                "records activations by name. Define it with primitive('name', forward, rule) "
+                "(and import that definition before loading), or use a built-in one"
+            )
+
+
+def _named_modules(model: Module) -> Iterator[tuple[str, Module]]:
+    yield "the model", model
+    if isinstance(model, MLP):
+        for i, layer in enumerate(model.layers):
+            yield f"layers.{i}", layer
+            for j, neuron in enumerate(layer.neurons):
+                yield f"layers.{i}.neurons.{j}", neuron
+    elif isinstance(model, Layer):
+        for j, neuron in enumerate(model.neurons):
+            yield f"neurons.{j}", neuron
 
 
 def save(model: Module, path: Any) -> None:
@@ -236,10 +266,16 @@ def _layer_sizes(kind: str, config: dict[str, Any]) -> list[int]:
     for key in ("activation", "output_activation"):
         if key in config:
             act = config[key]
-            if not isinstance(act, str) or act not in ACTIVATIONS:
+            if not isinstance(act, str):
+                raise ValueError(f"the {key} must be a name, got {_brief(act, 40)}")
+            try:
+                get_activation(act)
+            except ValueError:
                 raise ValueError(
-                    f"unknown {key} {_brief(act, 40)}; choose one of {list(ACTIVATIONS)}"
-                )
+                    f"unknown {key} {_brief(act, 80)}: no op of one input of that name is "
+                    "registered here; if it is your own op, import the code that defines it "
+                    "with primitive() before loading"
+                ) from None
     nin = _size(config["nin"], "nin")
     if kind == "Neuron":
         return [nin, 1]

@@ -64,12 +64,14 @@ from __future__ import annotations
 import functools
 import math
 import random
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
-from autograd_core import Value, dot, to_float
+from autograd_core import Op, Value, dot, no_grad, registered_ops, to_float
 from autograd_core import ops as _ops
+from autograd_core.primitives import unary_function
 
 ACTIVATIONS: dict[str, Any] = {
     # name: (Value method or None for identity, forward on floats or None)
@@ -78,15 +80,141 @@ ACTIVATIONS: dict[str, Any] = {
     "sigmoid": (Value.sigmoid, _ops.sigmoid.forward),
     "linear": (None, None),
 }
+"""The classic four by name. Any other one-input op registered with ``primitive()`` (built-in
+such as ``"leaky_relu"``, ``"gelu"``, or your own) works as well: see :func:`get_activation`."""
 INITS = ("auto", "he", "xavier", "uniform")
+# The engine's own ops return floats and have no domain check: their forward is used as is.
+_ENGINE_OPS = frozenset(id(op) for op in vars(_ops).values() if isinstance(op, Op))
+_PARAMETRISED = re.compile(r"^([A-Za-z_]\w*)\((\w+)=([^()]+)\)$")
 
 
-def _check_activation(activation: Any) -> str:
-    if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; choose one of {', '.join(map(repr, ACTIVATIONS))}"
-        )
-    return activation
+class Activation:
+    """A neuron's activation, resolved once: its name (``None`` when it has none that a file
+    could record) and the functions a forward calls on a Value and on a float."""
+
+    __slots__ = ("fn", "name", "on_float", "on_value")
+
+    def __init__(self, name: str | None, on_value: Any, on_float: Any, fn: Any) -> None:
+        self.name = name
+        self.on_value = on_value
+        self.on_float = on_float
+        self.fn = fn
+
+
+def _kinds() -> str:
+    unary = sorted(name for name, op in registered_ops().items() if op.arity == 1)
+    return (
+        f"'linear' (or None), the name of a one-input op ({', '.join(map(repr, unary))}, "
+        "'leaky_relu(slope=0.2)'), such an op itself, or a function of one Value"
+    )
+
+
+def _named_op(name: str) -> Op | None:
+    """The registered one-input op called ``name`` (``leaky_relu(slope=0.2)`` included)."""
+    op = registered_ops().get(name)
+    if op is None:
+        m = _PARAMETRISED.match(name)
+        family = registered_ops().get(m.group(1)) if m else None
+        if not isinstance(family, _ops.ParametrisedOp) or m is None:
+            return None
+        try:
+            return family.at(**{m.group(2): float(m.group(3))})
+        except (TypeError, ValueError):
+            return None
+    return op if op.arity == 1 else None
+
+
+def _op_name(op: Op) -> str | None:
+    """The name a file can record ``op`` by, if any: registered, or of a registered family."""
+    if registered_ops().get(op.name) is op:
+        return op.name
+    if isinstance(op, _ops.ParametrisedOp) and _named_op(op.name) is not None:
+        return op.name  # made again from that name, it is the same op
+    return None
+
+
+def get_activation(spec: Any) -> Activation:
+    """Resolve an activation: ``"linear"``/``None``, a name (``"relu"``, ``"gelu"``,
+    ``"leaky_relu"``, ``"leaky_relu(slope=0.2)"``, an op of your own), a one-input ``Op``,
+    or a function from a Value to a Value (``lambda v: v * v.sigmoid()``).
+
+    Ops go down the engine's fast path; a function is called on the pre-activation (a Value)
+    and must return a Value. Only named ones can be saved (``nn.save``).
+    """
+    if spec is None or (isinstance(spec, str) and spec == "linear"):
+        return Activation("linear", None, None, None)
+    if isinstance(spec, str):
+        if spec in ACTIVATIONS:
+            on_value, on_float = ACTIVATIONS[spec]
+            return Activation(spec, on_value, on_float, registered_ops()[spec])
+        op = _named_op(spec)
+        if op is None:
+            raise ValueError(f"unknown activation {spec!r:.80}; give {_kinds()}")
+        return _of_op(op, op.name)  # "leaky_relu(slope=0.01)" is "leaky_relu"
+    if isinstance(spec, Op):
+        if spec.arity != 1:
+            raise ValueError(
+                f"activation op {spec.name!r} takes {spec.arity or 'any number of'} inputs; "
+                f"an activation takes one: give {_kinds()}"
+            )
+        name = _op_name(spec)
+        if name in ACTIVATIONS:  # relu, tanh, sigmoid: the very same path as by name
+            return get_activation(name)
+        return _of_op(spec, name)
+    if callable(spec):
+        return Activation(None, _checked(spec), _on_float(spec), spec)
+    raise TypeError(f"activation must be a str, an op or a function, got "
+                    f"{type(spec).__name__} {spec!r:.40}; give {_kinds()}")
+
+
+def _of_op(op: Op, name: str | None) -> Activation:
+    fast_float = id(op) in _ENGINE_OPS or isinstance(op, _ops.ParametrisedOp)
+    if fast_float and op.check is None:
+        on_float = op.forward
+    else:
+        def on_float(s: float) -> float:
+            return op.evaluate((s,))
+    return Activation(name, unary_function(op), on_float, op)
+
+
+def _describe(fn: Any) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+
+
+def _checked(fn: Any) -> Any:
+    """``fn`` on a Value, refusing a result that is not a Value (no gradient could flow)."""
+
+    def act(z: Value) -> Value:
+        out = fn(z)
+        if not isinstance(out, Value):
+            raise TypeError(
+                f"activation {_describe(fn)} returned {type(out).__name__} {out!r:.40}, not a "
+                "Value; build it from Value operations (v.tanh(), v * v.sigmoid(), ...) so "
+                "gradients flow through it"
+            )
+        return out
+
+    return act
+
+
+def _on_float(fn: Any) -> Any:
+    """``fn`` on a float, for ``predict_one``: called on a Value with no graph recorded."""
+
+    def act(s: float) -> float:
+        with no_grad():
+            out = fn(Value(s))
+        return out.data if isinstance(out, Value) else to_float(out, "the activation's result")
+
+    return act
+
+
+def _spec(act: Activation) -> Any:
+    """What a module stores as its ``activation``: the name, or the function itself."""
+    return act.name if act.name is not None else act.fn
+
+
+def _text(spec: Any) -> str:
+    return spec if isinstance(spec, str) else _describe(spec)
 
 
 def _check_size(value: Any, what: str) -> int:
@@ -107,7 +235,7 @@ def _make_rng(seed: Any, rng: Any) -> random.Random:
     return random.Random(seed)
 
 
-def _init_limit(init: str, activation: str, nin: int, nout: int) -> float:
+def _init_limit(init: str, activation: Any, nin: int, nout: int) -> float:
     if init not in INITS:
         raise ValueError(f"unknown init {init!r}; choose one of {', '.join(map(repr, INITS))}")
     if init == "uniform":
@@ -354,7 +482,7 @@ class Neuron(Module):
     def __init__(
         self,
         nin: int,
-        activation: str = "relu",
+        activation: Any = "relu",
         *,
         seed: int | None = None,
         rng: random.Random | None = None,
@@ -362,12 +490,13 @@ class Neuron(Module):
         nout: int = 1,
     ) -> None:
         self.nin = _check_size(nin, "nin")
-        self.activation = _check_activation(activation)
-        limit = _init_limit(init, activation, nin, _check_size(nout, "nout"))
+        act = activation if isinstance(activation, Activation) else get_activation(activation)
+        self.activation = _spec(act)
+        limit = _init_limit(init, self.activation, nin, _check_size(nout, "nout"))
         r = _make_rng(seed, rng)
         self.w = [Value(r.uniform(-limit, limit), f"w{i}") for i in range(nin)]
         self.b = Value(0.0, "b")
-        self._act, self._act_float = ACTIVATIONS[activation]
+        self._act, self._act_float = act.on_value, act.on_float
         self._x_labels = _input_labels(nin)
         self._z_label, self._out_label = "z", "out"
 
@@ -390,7 +519,8 @@ class Neuron(Module):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         vars(self).update(state)
-        self._act, self._act_float = ACTIVATIONS[self.activation]
+        act = get_activation(self.activation)
+        self._act, self._act_float = act.on_value, act.on_float
 
     def __call__(self, x: Sequence[Any]) -> Value:
         """The neuron's output for one input of ``nin`` numbers or Values."""
@@ -417,7 +547,9 @@ class Neuron(Module):
         return {"nin": self.nin, "activation": self.activation}
 
     def __repr__(self) -> str:
-        return f"Neuron({self.nin}, activation={self.activation!r})"
+        shown = repr(self.activation) if isinstance(self.activation, str) else _text(
+            self.activation)
+        return f"Neuron({self.nin}, activation={shown})"
 
 
 class Layer(Module):
@@ -432,7 +564,7 @@ class Layer(Module):
         self,
         nin: int,
         nout: int,
-        activation: str = "relu",
+        activation: Any = "relu",
         *,
         seed: int | None = None,
         rng: random.Random | None = None,
@@ -440,11 +572,10 @@ class Layer(Module):
     ) -> None:
         self.nin = _check_size(nin, "nin")
         self.nout = _check_size(nout, "nout")
-        self.activation = _check_activation(activation)
+        act = activation if isinstance(activation, Activation) else get_activation(activation)
+        self.activation = _spec(act)
         r = _make_rng(seed, rng)
-        self.neurons = [
-            Neuron(nin, activation, rng=r, init=init, nout=nout) for _ in range(nout)
-        ]
+        self.neurons = [Neuron(nin, act, rng=r, init=init, nout=nout) for _ in range(nout)]
         self._x_labels = _input_labels(nin)
 
     def __call__(self, x: Sequence[Any]) -> Value | list[Value]:
@@ -461,7 +592,7 @@ class Layer(Module):
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
 
     def __repr__(self) -> str:
-        return f"Layer({self.nin} -> {self.nout}, {self.activation})"
+        return f"Layer({self.nin} -> {self.nout}, {_text(self.activation)})"
 
 
 class MLP(Module):
@@ -488,9 +619,9 @@ class MLP(Module):
         self,
         nin: int,
         nouts: Sequence[int],
-        activation: str = "relu",
+        activation: Any = "relu",
         *,
-        output_activation: str = "linear",
+        output_activation: Any = "linear",
         seed: int | None = None,
         rng: random.Random | None = None,
         init: str = "auto",
@@ -500,13 +631,14 @@ class MLP(Module):
             raise ValueError(f"nouts must be a non-empty list of layer sizes, got {nouts!r}")
         sizes = [nin] + [_check_size(s, f"layer size #{i}") for i, s in enumerate(nouts)]
         self.sizes = sizes[1:]
-        self.activation = _check_activation(activation)
-        self.output_activation = _check_activation(output_activation)
+        hidden = get_activation(activation)
+        output = get_activation(output_activation)
+        self.activation = _spec(hidden)
+        self.output_activation = _spec(output)
         r = _make_rng(seed, rng)
         last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1],
-                  output_activation if i == last else activation, rng=r, init=init)
+            Layer(sizes[i], sizes[i + 1], output if i == last else hidden, rng=r, init=init)
             for i in range(len(nouts))
         ]
         self._x_labels = _input_labels(nin)
@@ -552,7 +684,7 @@ class MLP(Module):
     def __repr__(self) -> str:
         shape = " -> ".join(str(s) for s in [self.nin, *self.sizes])
         return (
-            f"MLP({shape}, {self.activation}, output {self.output_activation}, "
+            f"MLP({shape}, {_text(self.activation)}, output {_text(self.output_activation)}, "
             f"{self.num_parameters()} parameters)"
         )
 
@@ -571,4 +703,4 @@ def _float_input(v: Any, i: int) -> float:
     return to_float(v, f"MLP input {i}")
 
 
-__all__ = ["ACTIVATIONS", "MLP", "Layer", "Module", "Neuron"]
+__all__ = ["ACTIVATIONS", "MLP", "Activation", "Layer", "Module", "Neuron", "get_activation"]

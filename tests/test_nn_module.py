@@ -152,7 +152,7 @@ def test_bad_inputs_and_arguments_are_rejected_clearly():
     with pytest.raises(TypeError, match="input 1"):
         model([1.0, "a"])
     with pytest.raises(ValueError, match="unknown activation"):
-        MLP(2, [3], activation="gelu")
+        MLP(2, [3], activation="swish")
     with pytest.raises(ValueError, match="positive int"):
         MLP(2, [3, 0])
     with pytest.raises(ValueError, match="non-empty list"):
