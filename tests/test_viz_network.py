@@ -331,3 +331,78 @@ def test_a_networks_inputs_are_stacked_in_order() -> None:
     boxes = node_boxes(graph.to_svg())
     inputs = [v for v in ids if v.label in ("x0", "x1")]
     assert [v.label for v in sorted(inputs, key=lambda v: boxes[ids[v]][1])] == ["x0", "x1"]
+
+
+# ---------------------------------------------------------------- compact network drawing
+
+def view_box(svg: str) -> tuple[float, float]:
+    numbers = re.search(r'viewBox="([^"]*)"', svg).group(1).split()
+    return float(numbers[2]), float(numbers[3])
+
+
+def test_a_2_16_16_1_network_is_at_most_four_times_taller_than_wide() -> None:
+    # Before: 1916 x 33459 (each neuron's 17 parameters stacked as 3-line records, and the
+    # 256 edges into L1 routed around its parameters).
+    width, height = view_box(viz.draw_dot(hand_mlp([16, 16, 1]), max_nodes=None).to_svg())
+    assert height <= 4 * width
+
+
+def test_a_neurons_parameters_are_one_line_records() -> None:
+    source = viz.draw_dot(hand_mlp([3, 1]), max_nodes=None).source
+    labels = records(source).values()
+    w0 = next(label for label in labels if label.startswith("{ w0 "))
+    assert re.fullmatch(r"\{ w0 \| -?\d\.\d{4} \| g -?\d\.\d{4} \}", w0), w0
+    # values that are not a neuron's parameters keep name over data over grad
+    x0 = next(label for label in labels if "x0" in label)
+    assert x0.startswith("{ { x0 | data ")
+    tb = records(viz.draw_dot(hand_mlp([3, 1]), rankdir="TB", max_nodes=None).source)
+    assert any(re.fullmatch(r"w0 \| \S+ \| g \S+", label) for label in tb.values())
+
+
+def test_a_wide_neurons_parameters_form_a_grid_in_argument_order() -> None:
+    root = hand_mlp([16, 16, 1])
+    graph, ids = build(root, max_nodes=None)
+    boxes = node_boxes(graph.to_svg())
+    params = {v.label.rsplit(".", 1)[1]: boxes[ids[v]] for v in ids
+              if v.label and v.label.startswith("L1.n4.")
+              and v.label.rsplit(".", 1)[1] not in ("z", "out")}
+    assert len(params) == 17
+    order = [f"w{j}" for j in range(16)] + ["b"]
+    rows = [order[i:i + 3] for i in range(0, 17, 3)]  # w0 w1 w2 / w3 w4 w5 / ...
+    centre_y = {k: (b[1] + b[3]) / 2 for k, b in params.items()}
+    for row in rows:  # a row reads left to right
+        xs = [params[k][0] for k in row]
+        assert xs == sorted(xs), row
+    tops = [max(centre_y[k] for k in row) for row in rows]
+    bottoms = [min(centre_y[k] for k in row) for row in rows]
+    assert all(tops[i] < bottoms[i + 1] for i in range(len(rows) - 1))  # rows go down
+    height = max(b[3] for b in params.values()) - min(b[1] for b in params.values())
+    assert height < 17 * 14  # well under one 17-row column of 14 pt records
+
+
+def test_parameters_sit_in_argument_order_below_their_op() -> None:
+    root = hand_mlp([3, 3, 1])
+    graph, ids = build(root, max_nodes=None)
+    boxes = node_boxes(graph.to_svg())
+    for layer, width in (("L0", 2), ("L1", 3)):
+        for i in range(3):
+            names = [f"{layer}.n{i}.w{j}" for j in range(width)] + [f"{layer}.n{i}.b"]
+            by_name = {v.label: boxes[ids[v]][1] for v in ids if v.label in names}
+            assert sorted(by_name, key=by_name.__getitem__) == names
+
+
+def test_edges_into_a_layer_are_thin_and_light() -> None:
+    source = viz.draw_dot(hand_mlp([3, 3, 1]), max_nodes=None).source
+    edges = re.findall(r"^\s*(v\d+(?:_op)?) -> (v\d+(?:_op)?) \[([^\]]*)\]", source, re.M)
+    labels = {k: v.split(" | ")[0].strip("{ ") for k, v in records(source).items()}
+    into_l1 = [attrs for tail, head, attrs in edges
+               if labels.get(tail) == "out" and head.endswith("_op")
+               and "L1" not in attrs and "penwidth" in attrs]
+    assert len(into_l1) >= 9  # 3 outputs of L0 into 3 neurons of L1
+    assert all(viz.dot.LIGHT in attrs for attrs in into_l1)
+
+
+def test_the_drawing_of_a_network_stays_deterministic() -> None:
+    a = viz.draw_dot(hand_mlp([16, 16, 1]), max_nodes=None).source
+    b = viz.draw_dot(hand_mlp([16, 16, 1]), max_nodes=None).source
+    assert a == b and a.count("style=invis") == 17 * 11  # L1 and L2: 6 rows of 3 (2)

@@ -181,6 +181,30 @@ def test_a_wide_step_shows_the_largest_and_all_lines_one_click_away(network_page
     assert port["width"] >= 700 and port["bottom"] <= HEIGHT
 
 
+def test_a_neurons_parameters_show_their_grads_in_their_short_field(network_page,
+                                                                    open_page) -> None:
+    # A parameter inside a neuron is one line, "w3 | -0.288 | g 0.000": the page fills in
+    # "g <grad>" there (it wrote "grad <grad>", wider than the field).
+    text = network_page.read_text(encoding="utf-8")
+    data = json.loads(re.search(r'<script type="application/json" id="data">(.*?)</script>',
+                                text, re.S).group(1))
+    frames = data["frames"]
+    k = next(i for i, f in enumerate(frames) if f["head"].startswith("L1.n0.z = dot("))
+    page = open_page(network_page, f"#step={k}").page
+    page.wait_for_function(CURRENT_IN_VIEW, timeout=5000)
+    shown = {cell[0]: cell[1] for cell in data["initial"]}
+    for frame in frames[: k + 1]:
+        shown.update({cell[0]: cell[1] for cell in frame["set"]})
+    parents = frames[k]["parents"]
+    texts = page.evaluate("ids => ids.map(id => [...document.getElementById(id)"
+                          ".querySelectorAll('text')].map(t => t.textContent))", parents)
+    params = {pid: t for pid, t in zip(parents, texts, strict=True)
+              if not t[1].startswith("data ")}
+    assert len(params) == 17  # 16 weights and the bias; L0's outputs are name/data/grad
+    assert {pid: t[2] for pid, t in params.items()} == {pid: f"g {shown[pid]}"
+                                                       for pid in params}
+
+
 def test_zoom_buttons_wheel_and_drag(network_page, open_page) -> None:
     watched = open_page(network_page)
     page = watched.page

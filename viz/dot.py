@@ -38,6 +38,8 @@ FONT = "Courier"  # Graphviz knows Courier's widths, so text fits its box with a
 RANKDIRS = ("LR", "RL", "TB", "BT")
 COLLAPSE = ("neuron", "layer")  # the levels collapse= takes, finest first
 MAX_GROUP_DEPTH = 6  # levels of nested clusters a dotted label makes, at most
+LIGHT = "#00000066"  # edges many of which run side by side: thin and see-through
+GRID_ROWS = 6  # a neuron's parameters are drawn in columns of at most this many
 LEGEND_WIDTH_PT = 216  # the legend bar: nine stripes of 24 pt, whatever the graph
 
 # Fill by gradient: red for negative, blue for positive, darker for larger |grad| (relative
@@ -442,7 +444,7 @@ def build(
     dot.fixed_size = size_attr is not None
     dot.collapse = level
     # Collapsed nodes have many edges between them: room to see them apart.
-    dot.attr("graph", rankdir=rankdir, fontname=FONT, nodesep="0.25",
+    dot.attr("graph", rankdir=rankdir, fontname=FONT, nodesep="0.1",
              ranksep="0.35" if level is None else "1.2")
     if size_attr is not None:
         dot.attr("graph", size=size_attr)
@@ -451,6 +453,7 @@ def build(
 
     # Every drawn item, with the grad that colours it and the record fields.
     drawn: list[tuple[int, list[str], float, dict[str, str]]] = []
+    compact: set[int] = set()
     for index, (group, members) in enumerate(items):
         if index not in kept:
             continue
@@ -458,12 +461,17 @@ def build(
         if group is None:
             node = members[0]
             g = _number(node.grad)
+            # A parameter inside a neuron: one short line (name | data | g grad), so that a
+            # neuron of many inputs stays small; other values: name over data over grad.
+            is_compact = node._op is None and bool(paths.get(node))
+            if is_compact:
+                compact.add(index)
             fields = [escape(_within(names[node], paths.get(node))),
-                      f"data {format_field(node.data)}"]
+                      format_field(node.data) if is_compact else f"data {format_field(node.data)}"]
             if show_grad:
                 text = grad_text(node) if grad_text is not None else format_field(g)
-                fields.append(f"grad {escape(text)}")
-            drawn.append((index, fields, g, {}))
+                fields.append(f"{'g' if is_compact else 'grad'} {escape(text)}")
+            drawn.append((index, fields, g, {"_compact": "1"} if is_compact else {}))
         else:
             outputs = [m for m in members if m in read_outside] or [members[-1]]
             fields, g = _group_fields(members, outputs, names, show_grad)
@@ -505,16 +513,24 @@ def build(
     # Fields stacked (name over data over grad): braces flip a record's direction, and LR
     # starts it horizontal.
     opening, closing = ("{ { ", " } }") if rankdir in ("LR", "RL") else ("{ ", " }")
+    line_open, line_close = ("{ ", " }") if rankdir in ("LR", "RL") else ("", "")
 
     def emit_node(graph: graphviz.Digraph, entry: tuple[int, list[str], float, dict],
                   clustered: bool) -> None:
         index, fields, g, extra = entry
         node_id = item_ids[index]
+        extra = dict(extra)
+        compact = extra.pop("_compact", None) is not None
         attrs = {"shape": "record", "id": node_id, **extra}
         if show_grad:
             fill, font = grad_fill(g, scale)
             attrs.update(style="filled", fillcolor=fill, fontcolor=font)
-        graph.node(node_id, label=opening + " | ".join(fields) + closing, **attrs)
+        if compact:
+            attrs.update(fontsize="10", height="0.2", margin="0.04,0.01")
+            label = line_open + " | ".join(fields) + line_close
+        else:
+            label = opening + " | ".join(fields) + closing
+        graph.node(node_id, label=label, **attrs)
         group, members = items[index]
         node = members[0]
         if group is None and node._op is not None:
@@ -523,7 +539,7 @@ def build(
             # Graphviz honours it only as a cyclic order and does better without it.
             graph.node(op_id, label=escape(node._op.name), shape="ellipse", id=op_id,
                        margin="0.04,0.02", width="0.3",
-                       **({} if clustered else {"ordering": "in"}),
+                       **({"ordering": "out" if clustered else "in"}),
                        tooltip=escape(expression(node, names)))
 
     first_use: dict[int, tuple[int, int]] = {}  # leaf item -> (reader, argument position)
@@ -534,9 +550,10 @@ def build(
                 first_use.setdefault(source, (reader, position))
 
     def emit(graph: graphviz.Digraph, cluster: str | None, depth: int) -> None:
-        # Graphviz stacks sibling clusters bottom to top in the order given (with LR): given
-        # last first, neuron 0 comes out on top.
-        for name in reversed(children[cluster]):
+        # Sibling clusters in the order given come out top to bottom with LR (now that each
+        # neuron's parameters follow its op) and right to left with TB: neuron 0 first.
+        siblings = children[cluster]
+        for name in (siblings if rankdir in ("LR", "RL") else reversed(siblings)):
             with graph.subgraph(name=cluster_ids[name]) as sub:
                 sub.attr(label=escape(name), id=cluster_ids[name], fontsize="11",
                          style="rounded", color="#999999", margin="6",
@@ -549,6 +566,24 @@ def build(
             leaves = [e for e in entries if e[0] in first_use]
             leaves.sort(key=lambda e: first_use[e[0]])
             entries = leaves + [e for e in entries if e[0] not in first_use]
+        else:
+            # A neuron's parameters in argument order of the op reading them, as a grid of
+            # columns of at most GRID_ROWS (invisible edges put each column one rank on).
+            leaves = [e for e in entries if e[0] in first_use and "_compact" in e[3]]
+            leaves.sort(key=lambda e: first_use[e[0]])
+            rest = [e for e in entries if not (e[0] in first_use and "_compact" in e[3])]
+            entries = leaves + rest
+            by_reader: dict[int, list[int]] = {}
+            for e in leaves:
+                by_reader.setdefault(first_use[e[0]][0], []).append(e[0])
+            for params in by_reader.values():
+                # Row by row in argument order (w0 w1 w2 / w3 w4 w5 ...): an invisible edge
+                # puts each next one in a row one rank further.
+                cols = math.ceil(len(params) / GRID_ROWS)
+                for i in range(len(params) - 1):
+                    if (i + 1) % cols:
+                        graph.edge(item_ids[params[i]], item_ids[params[i + 1]],
+                                   style="invis")
         for entry in entries:
             emit_node(graph, entry, cluster is not None)
 
@@ -564,7 +599,9 @@ def build(
             if node._op is None:
                 continue
             op_id = f"{target}_op"
-            dot.edge(op_id, target, id=f"{op_id}_out")
+            # The op's out-edges: its result, then its own parameters (see below). With
+            # ordering=out Graphviz stacks them in the order given, bottom to top with LR.
+            outs: list[tuple[str, dict[str, str]]] = [(target, {"id": f"{op_id}_out"})]
             grouped: set[int] = set()
             elided_edge = False
             for position, parent in enumerate(node.parents):
@@ -574,21 +611,31 @@ def build(
                     if not elided_edge:
                         elided_edge = True
                         dot.edge("elided", op_id, id=edge_id)
+                elif source in compact and paths.get(parent) == paths.get(node):
+                    # A neuron's own parameter: drawn after its op (the edge reversed, the
+                    # arrow still pointing at the op), so that the edges coming into the
+                    # layer reach its ops in one rank instead of routing around its
+                    # parameters.
+                    outs.append((item_ids[source], {"id": edge_id, "dir": "back",
+                                                    "color": LIGHT, "penwidth": "0.7"}))
                 elif items[source][0] is None:
-                    # From outside the layer: one rank more, so that the layer's own
-                    # leaves fit between and layers sit side by side, not in a staircase.
                     apart = layer_of(index) is not None and layer_of(source) != layer_of(index)
                     dot.edge(item_ids[source], op_id, id=edge_id,
-                             **({"minlen": "2"} if apart else {}))
+                             **({"color": LIGHT, "penwidth": "0.7"} if apart else {}))
                 elif source not in grouped:
                     grouped.add(source)
                     dot.edge(item_ids[source], op_id, id=edge_id)
+            for head, attrs in (reversed(outs) if rankdir in ("LR", "RL") else outs):
+                dot.edge(op_id, head, **attrs)
             continue
         count = 0
         elided_edge = False
         for source in _inputs(index, members, item_of):
             if source in kept:
-                dot.edge(item_ids[source], target, id=f"{target}_in{count}")
+                # Between collapsed groups (layer to layer): many edges side by side.
+                light = items[source][0] is not None or len(_inputs(index, members, item_of)) > 4
+                dot.edge(item_ids[source], target, id=f"{target}_in{count}",
+                         **({"color": LIGHT, "penwidth": "0.7"} if light else {}))
                 count += 1
             elif not elided_edge:
                 elided_edge = True

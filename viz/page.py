@@ -364,7 +364,12 @@ function paint(id, text, fill, font) {
   const g = document.getElementById(id);
   if (!g) return;
   const texts = g.querySelectorAll("text");
-  if (texts.length) texts[texts.length - 1].textContent = "grad " + text;
+  if (texts.length) {
+    // The grad field is the last one: "grad 0.5" or, for a neuron's parameter, "g 0.5".
+    const field = texts[texts.length - 1];
+    const prefix = /^\\S+ /.exec(field.textContent);
+    field.textContent = (prefix ? prefix[0] : "grad ") + text;
+  }
   const shape = g.querySelector("polygon, path");
   if (shape) shape.setAttribute("fill", fill);
   texts.forEach(function (t) { t.setAttribute("fill", font); });
