@@ -75,6 +75,21 @@ second layer has 33 inputs; its step shows the largest contributions, with all o
 click away."""),
     ("code", """big = MLP(2, [16, 16, 1], seed=1337)
 Stepper(hinge([big([0.5, -1.2])], [1.0]))"""),
+    ("md", """## Watching it learn
+
+`fit(..., live=True)` redraws one output after every epoch: the loss so far and, for 2-D
+inputs, the decision boundary with the data (in a terminal it is the usual progress bar).
+With `record=True` as well, `viz.training.training_page(model, history, X, y, path)` writes
+the whole run to one page: an epoch slider over the curves, the boundary, the weights, each
+layer's gradient norm, and any point's backward pass."""),
+    ("code", """from nn import fit
+from nn.datasets import make_moons
+
+X, y = make_moons(60, noise=0.1, seed=0)
+net = MLP(2, [8, 8, 1], seed=0)
+history = fit(net, X, y, loss="hinge", optimizer="adam", lr=0.05, epochs=20, live=True,
+              record=True)"""),
+    ("code", """history.live.updates, len(history["loss"]), max(history.record.snapshots)"""),
 ]
 
 

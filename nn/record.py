@@ -47,9 +47,11 @@ MAX_NUMBERS = 200_000
 
 class History(dict):  # type: ignore[type-arg]
     """What ``fit`` returns: a ``dict`` of per-epoch lists, plus ``.record`` (the
-    :class:`Recorder` when ``record=`` was given, else ``None``)."""
+    :class:`Recorder` when ``record=`` was given, else ``None``) and ``.live`` (the
+    :class:`LiveView` of ``live=True`` in a notebook, else ``None``)."""
 
     record: Recorder | None = None
+    live: LiveView | None = None
 
 
 def _layer_groups(model: Any) -> list[tuple[str, list[Any], Any]]:

@@ -258,6 +258,7 @@ def fit(
     view = None
     if live and in_notebook():
         view = LiveView(model, rows, targets, history)
+        history.live = view
         progress = False
     elif live and progress is None:
         progress = True

@@ -91,3 +91,14 @@ def test_notebook_runs_and_shows_svg_and_the_stepping_page(executed) -> None:
     # The neuron's gradients after stepping are backward()'s.
     final = outputs(executed, "text/plain")
     assert any(re.fullmatch(r"\(-1\.49999\d*, 0\.99999\d*, 0\.49999\d*\)", t) for t in final)
+
+
+def test_live_fit_updates_one_output_in_place(executed) -> None:
+    cells = [c for c in executed.cells if c.cell_type == "code" and "live=True" in c.source]
+    assert len(cells) == 1
+    shown = [o for o in cells[0].outputs if o.get("output_type") == "display_data"]
+    assert len(shown) == 1  # one output, updated in place (no bar, no stack of pictures)
+    html = shown[0]["data"]["text/html"]
+    assert 'class="autograd-live"' in html and 'class="boundary"' in html
+    assert "loss, epoch 20:" in html  # its last update shows the last epoch
+    assert outputs(executed, "text/plain")[-1] == "(20, 20, 20)"  # one update per epoch
