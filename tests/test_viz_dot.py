@@ -198,3 +198,69 @@ def test_save_svg_writes_atomically(tmp_path) -> None:
         viz.save_svg(neuron(), tmp_path / "missing" / "g.svg")
     with pytest.raises(TypeError, match=r"path must be a str or os\.PathLike"):
         viz.save_svg(neuron(), 42)
+
+
+# ---------------------------------------------------------------- options passed through
+
+class Recorder:
+    """Stands in for render_svg / write_svg and keeps what each call was given."""
+
+    def __init__(self, result: object = "<svg/>") -> None:
+        self.calls: list[tuple[tuple, dict]] = []
+        self.result = result
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        self.calls.append((args, kwargs))
+        return self.result
+
+
+def test_dotgraph_to_svg_and_save_svg_pass_the_timeout(monkeypatch, tmp_path) -> None:
+    import viz.render
+
+    render, write = Recorder(), Recorder(tmp_path / "g.svg")
+    monkeypatch.setattr(viz.render, "render_svg", render)
+    monkeypatch.setattr(viz.render, "write_svg", write)
+    graph = viz.draw_dot(neuron())
+    assert graph.to_svg(timeout=2.5) == "<svg/>" and graph.to_svg() == "<svg/>"
+    assert render.calls == [((graph.source,), {"timeout": 2.5}),
+                            ((graph.source,), {"timeout": None})]
+    graph.save_svg(tmp_path / "g.svg", timeout=4)
+    assert write.calls == [((graph.source, tmp_path / "g.svg"), {"timeout": 4})]
+
+
+def test_svg_helpers_pass_collapse_size_legend_and_timeout(monkeypatch, tmp_path) -> None:
+    import viz.svg
+
+    render, write = Recorder(), Recorder(tmp_path / "g.svg")
+    monkeypatch.setattr(viz.svg, "render_svg", render)
+    monkeypatch.setattr(viz.svg, "write_svg", write)
+    x0, x1 = Value(0.5, label="x0"), Value(-1.0, label="x1")
+    w = [Value(0.3, label="L0.n0.w0"), Value(-0.2, label="L0.n0.w1")]
+    out = (w[0] * x0 + w[1] * x1).tanh()
+    out.label = "L0.n0.out"
+    expected = viz.draw_dot(out, collapse="neuron", size="4,3", legend=False).source
+    assert expected != viz.draw_dot(out).source
+    viz.svg.to_svg(out, collapse="neuron", size="4,3", legend=False, timeout=7)
+    viz.svg.save_svg(out, tmp_path / "g.svg", collapse="neuron", size="4,3", legend=False,
+                     timeout=8)
+    assert render.calls == [((expected,), {"timeout": 7})]
+    assert write.calls == [((expected, tmp_path / "g.svg"), {"timeout": 8})]
+    with pytest.raises(ValueError, match="collapse must be"):
+        viz.svg.to_svg(out, collapse="row")
+
+
+def test_backward_page_passes_its_timeout(monkeypatch, tmp_path) -> None:
+    import viz.page
+
+    real = viz.page.render_svg
+    seen: list[object] = []
+
+    def render(source: str, timeout: float | None = None) -> str:
+        seen.append(timeout)
+        return real(source)
+
+    monkeypatch.setattr(viz.page, "render_svg", render)
+    viz.backward_page(neuron(), tmp_path / "p.html", timeout=9.5)
+    viz.backward_page(neuron(), tmp_path / "q.html")
+    assert seen == [9.5, None]
+    assert (tmp_path / "p.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -39,7 +39,7 @@ RANKDIRS = ("LR", "RL", "TB", "BT")
 COLLAPSE = ("neuron", "layer")  # the levels collapse= takes, finest first
 MAX_GROUP_DEPTH = 6  # levels of nested clusters a dotted label makes, at most
 LIGHT = "#00000066"  # edges many of which run side by side: thin and see-through
-GRID_ROWS = 6  # a neuron's parameters are drawn in columns of at most this many
+GRID_ROWS = 6  # a neuron's parameters fill at most this many rows (then more columns)
 LEGEND_WIDTH_PT = 216  # the legend bar: nine stripes of 24 pt, whatever the graph
 
 # Fill by gradient: red for negative, blue for positive, darker for larger |grad| (relative
@@ -152,17 +152,24 @@ class DotGraph(graphviz.Digraph):
         self.collapse: str | None = None
         self.collapsed_into: dict[Value, str] = {}
 
-    def to_svg(self) -> str:
-        """The graph as SVG text, at the size Graphviz gives it."""
+    def to_svg(self, timeout: float | None = None) -> str:
+        """The graph as SVG text, at the size Graphviz gives it.
+
+        The renderer is stopped after ``timeout`` seconds (default:
+        ``AUTOGRAD_CORE_RENDER_TIMEOUT``, else 30), as in :func:`viz.render.render_svg`.
+        """
         from .render import render_svg
 
-        return render_svg(self.source)
+        return render_svg(self.source, timeout=timeout)
 
-    def save_svg(self, path: Any) -> Any:
-        """Write the graph as SVG to ``path`` (atomically); returns the path written."""
+    def save_svg(self, path: Any, timeout: float | None = None) -> Any:
+        """Write the graph as SVG to ``path`` (atomically); returns the path written.
+
+        ``timeout`` is as for :meth:`to_svg`.
+        """
         from .render import write_svg
 
-        return write_svg(self.source, path)
+        return write_svg(self.source, path, timeout=timeout)
 
     def _display_svg(self) -> str:
         svg = self.to_svg()
@@ -669,7 +676,10 @@ def draw_dot(
 
     Each value is a record (name, data, grad) filled by its gradient's sign and size, with a
     legend (``legend=False`` drops it); each op is a small node whose inputs are drawn in
-    argument order. Values are named by their labels, others ``t1``, ``t2``...; a label set
+    argument order. A parameter inside a neuron's cluster is one short line
+    (``w3 | -0.2880 | g 0.0000``), drawn after its op (the arrow still points at the op),
+    and a neuron of many inputs lays them out in rows of three: ``w0 w1 w2`` over
+    ``w3 w4 w5``... Values are named by their labels, others ``t1``, ``t2``...; a label set
     to a non-str after creation is shown as ``str(label)``.
 
     Dotted labels make groups: ``L0.n3.w1`` sits in the cluster ``L0.n3`` inside the cluster

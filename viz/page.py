@@ -592,6 +592,7 @@ def backward_page(
     *,
     rankdir: str = "LR",
     max_nodes: int | None = PAGE_MAX_NODES,
+    timeout: float | None = None,
 ) -> Path:
     """Write an HTML page stepping through ``root``'s backward pass; returns the path.
 
@@ -599,12 +600,14 @@ def backward_page(
     ``.grad`` values are left as they were. At most ``max_nodes`` values are drawn (``None``
     draws all); only their steps are on the page. The file is self-contained and written
     atomically. With no Graphviz renderer, the DOT text is written next to ``path`` and
-    :class:`viz.render.RendererNotFound` says what to install.
+    :class:`viz.render.RendererNotFound` says what to install. The renderer is stopped after
+    ``timeout`` seconds (default: ``AUTOGRAD_CORE_RENDER_TIMEOUT``, else 30) with
+    :class:`viz.render.RenderTimeout`.
     """
     path = _check_path(path)
     source, data = page_data(root, grad, max_nodes=max_nodes, rankdir=rankdir)
     try:
-        svg = render_svg(source)
+        svg = render_svg(source, timeout=timeout)
     except RendererNotFound as exc:
         dot_file = atomic_write(dot_path_for(path), source)
         raise RendererNotFound(f"{exc} The DOT text was written to {dot_file}.") from None

@@ -19,8 +19,13 @@ def to_svg(
     show_grad: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     timeout: float | None = None,
+    *,
+    collapse: str | None = None,
+    size: Any = None,
+    legend: bool = True,
 ) -> str:
-    """The graph of ``root`` as SVG text (same options as :func:`viz.draw_dot`).
+    """The graph of ``root`` as SVG text (same options as :func:`viz.draw_dot`, ``collapse``,
+    ``size`` and ``legend`` included).
 
     Uses the system ``dot`` when it is on PATH, else the WebAssembly Graphviz from PyPI;
     raises :class:`viz.render.RendererNotFound`, naming what to install, when neither is there.
@@ -28,7 +33,9 @@ def to_svg(
     else 30) with :class:`viz.render.RenderTimeout`; any other renderer failure is a
     :class:`viz.render.RenderError` saying which renderer failed and why.
     """
-    return render_svg(draw_dot(root, rankdir, show_grad, max_nodes).source, timeout=timeout)
+    graph = draw_dot(root, rankdir, show_grad, max_nodes, collapse=collapse, size=size,
+                     legend=legend)
+    return render_svg(graph.source, timeout=timeout)
 
 
 def save_svg(
@@ -38,6 +45,10 @@ def save_svg(
     show_grad: bool = True,
     max_nodes: int | None = DEFAULT_MAX_NODES,
     timeout: float | None = None,
+    *,
+    collapse: str | None = None,
+    size: Any = None,
+    legend: bool = True,
 ) -> Path:
     """Write the graph of ``root`` as SVG to ``path`` (atomically) and return the path.
 
@@ -45,4 +56,6 @@ def save_svg(
     ``g.dot``) before :class:`viz.render.RendererNotFound` is raised. ``timeout`` and renderer
     failures are as for :func:`to_svg`.
     """
-    return write_svg(draw_dot(root, rankdir, show_grad, max_nodes).source, path, timeout=timeout)
+    graph = draw_dot(root, rankdir, show_grad, max_nodes, collapse=collapse, size=size,
+                     legend=legend)
+    return write_svg(graph.source, path, timeout=timeout)
