@@ -230,14 +230,20 @@ def binary_cross_entropy(
 def cross_entropy(
     logits: Sequence[Any], labels: Sequence[Any], reduction: Reduction = "mean"
 ) -> Any:
-    """Softmax cross-entropy for integer class labels: ``logsumexp(z) - z[label]``.
+    """Softmax cross-entropy on logits: ``logsumexp(z) - z[label]``.
 
-    Each prediction is a list of ``k`` logits (no softmax first); each label an int in
-    ``0..k-1``. Stable for large logits (log-sum-exp shifted by the largest one).
+    Each prediction is a list of ``k`` logits (no softmax first). Each target is either an
+    int class label in ``0..k-1`` (Keras's sparse categorical cross-entropy) or ``k``
+    probabilities summing to 1, such as a one-hot row (categorical cross-entropy):
+    ``sum_j t_j (logsumexp(z) - z_j)``; a one-hot row gives exactly what its label gives.
+    Stable for large logits (log-sum-exp shifted by the largest one).
 
     >>> from autograd_core import Value
     >>> loss = cross_entropy([[Value(1000.0), Value(0.0)]], [0]); loss.data
     0.0
+    >>> cross_entropy([[Value(1.0), Value(3.0)]], [[0.0, 1.0]]).data == (
+    ...     cross_entropy([[Value(1.0), Value(3.0)]], [1]).data)
+    True
     """
     losses = []
     for i, (z, t) in enumerate(_pairs(logits, labels, "cross_entropy")):
@@ -247,9 +253,38 @@ def cross_entropy(
                 f"got {z!r:.60}; for one output use binary_cross_entropy or hinge"
             )
         zs = [_value(v, f"cross_entropy: logit {i}") for v in z]
-        label = _class_label(t, len(zs), i)
-        losses.append(logsumexp(zs) - zs[label])
+        if not _is_sequence(t):
+            losses.append(logsumexp(zs) - zs[_class_label(t, len(zs), i)])
+            continue
+        probabilities = _distribution(t, len(zs), i)
+        hot = [j for j, p in enumerate(probabilities) if p != 0.0]
+        if len(hot) == 1 and probabilities[hot[0]] == 1.0:  # one-hot: as its label
+            losses.append(logsumexp(zs) - zs[hot[0]])
+        else:
+            losses.append(logsumexp(zs) - sum_of([zs[j] * probabilities[j] for j in hot]))
     return _reduce(losses, reduction)
+
+
+def _distribution(t: Any, k: int, i: int) -> list[float]:
+    """Target ``i`` as ``k`` probabilities (each in [0, 1], summing to 1 within 1e-6)."""
+    if len(t) != k:
+        raise ValueError(
+            f"cross_entropy: target {i} has {len(t)} entries for {k} classes; give the class "
+            f"label as an int in 0..{k - 1}, or one probability per class (a one-hot row)"
+        )
+    probabilities = [_number(p, f"cross_entropy: target {i}[{j}]") for j, p in enumerate(t)]
+    for j, p in enumerate(probabilities):
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(
+                f"cross_entropy: target {i}[{j}] is {p!r}; probabilities must be in [0, 1]"
+            )
+    total = math.fsum(probabilities)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(
+            f"cross_entropy: target {i} sums to {total!r}, not 1; give a one-hot row or "
+            "probabilities that sum to 1"
+        )
+    return probabilities
 
 
 def hinge(scores: Sequence[Any], targets: Sequence[Any], reduction: Reduction = "mean") -> Any:

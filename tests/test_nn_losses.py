@@ -199,3 +199,60 @@ def test_stable_ops_pass_the_engines_gradcheck(zs):
             return logsumexp(list(vs))
 
         assert check.gradcheck(lse, *zs) and check.gradgradcheck(lse, *zs)
+
+
+# --------------------------------------------------------------------------- one-hot targets
+def _logits(rows):
+    return [[Value(v) for v in row] for row in rows]
+
+
+def test_cross_entropy_takes_one_hot_rows_as_their_labels():
+    rows = [[0.5, -1.0, 2.0], [3.0, 0.0, -2.0]]
+    by_label, by_row = _logits(rows), _logits(rows)
+    a = cross_entropy(by_label, [2, 0])
+    b = cross_entropy(by_row, [[0, 0, 1], [1.0, 0.0, 0.0]])
+    assert a.data == b.data
+    a.backward()
+    b.backward()
+    assert [[v.grad for v in r] for r in by_label] == [[v.grad for v in r] for r in by_row]
+
+
+def test_cross_entropy_with_probabilities_has_gradient_softmax_minus_target():
+    z = [Value(1.0), Value(2.0), Value(-0.5)]
+    t = [0.2, 0.7, 0.1]
+    loss = cross_entropy([z], [t])
+    m = max(v.data for v in z)
+    lse = m + math.log(sum(math.exp(v.data - m) for v in z))
+    assert loss.data == pytest.approx(sum(tj * (lse - v.data) for tj, v in zip(t, z, strict=True)))
+    loss.backward()
+    for v, tj in zip(z, t, strict=True):
+        assert v.grad == pytest.approx(math.exp(v.data - lse) - tj, abs=1e-12)
+
+
+@pytest.mark.parametrize("target", [[0.0, 1.0], [0.5, 0.5], 1])
+def test_cross_entropy_is_stable_for_huge_logits_with_any_target(target):
+    z = [Value(1000.0), Value(-1000.0)]
+    loss = cross_entropy([z], [target])
+    loss.backward()
+    assert math.isfinite(loss.data) and all(math.isfinite(v.grad) for v in z)
+    if target == [0.0, 1.0] or target == 1:
+        assert loss.data == 2000.0
+
+
+def test_cross_entropy_takes_numpy_one_hot_rows():
+    np = pytest.importorskip("numpy")
+    rows = np.eye(3)[[2, 0]]
+    assert cross_entropy(_logits([[0.0, 1.0, 2.0]] * 2), rows).data == cross_entropy(
+        _logits([[0.0, 1.0, 2.0]] * 2), [2, 0]).data
+
+
+def test_cross_entropy_refuses_bad_probability_targets():
+    z = [[Value(0.0), Value(1.0)]]
+    with pytest.raises(ValueError, match=r"target 0 has 3 entries for 2 classes.*one-hot"):
+        cross_entropy(z, [[0.0, 0.0, 1.0]])
+    with pytest.raises(ValueError, match=r"target 0\[0\] is -0.5.*\[0, 1\]"):
+        cross_entropy(z, [[-0.5, 1.5]])
+    with pytest.raises(ValueError, match=r"sums to 0\.5, not 1"):
+        cross_entropy(z, [[0.25, 0.25]])
+    with pytest.raises(TypeError, match=r"target 0\[1\] must be a number"):
+        cross_entropy(z, [[1.0, "0"]])
