@@ -333,7 +333,7 @@ main{display:grid;grid-template-columns:1fr 300px 1fr;gap:8px;padding:8px}
 .point.selected{stroke:#000;stroke-width:2.5}
 .marker{stroke:#222;stroke-width:1;stroke-dasharray:3 2}
 .axis{stroke:#999;stroke-width:.6;fill:none}.tick{font-size:9px;fill:#666}
-.legend{font-size:10px}.pos{color:#1f6fb4}.neg{color:#d62728}
+.legend{font-size:9px}.pos{color:#1f6fb4}.neg{color:#d62728}
 .node{stroke:#555;stroke-width:.8}.node.current{stroke:#e6550d;stroke-width:4}
 .node.parent{stroke:#31a354;stroke-width:3}.edge{fill:none}
 .edge.hot{stroke:#e6550d !important;opacity:1 !important}
@@ -460,7 +460,7 @@ function chart(svg, box, series, logy, title) {
       .filter((p) => p !== null);
     el("polyline", { points: pts.join(" "), fill: "none", stroke: s.color, "stroke-width": 1.4,
       "stroke-dasharray": s.dash || "", class: "series", "data-name": s.name }, svg);
-    el("text", { x: x0 + w - 4, y: y0 + 10 + 10 * si, class: "legend", fill: s.color, "text-anchor": "end" }, svg).textContent = s.name;
+    if (s.legend !== false) el("text", { x: x0 + w + 5, y: y0 + 8 + 10 * si, class: "legend", fill: s.color }, svg).textContent = s.name;
   });
   return el("line", { x1: X(0), x2: X(0), y1: y0, y2: y0 + h, class: "marker" }, svg);
 }
@@ -469,21 +469,22 @@ function drawCurves() {
   const svg = $("curves"), H = D.history;
   const lossKeys = Object.keys(H).filter((k) => k === "loss" || k === "val_loss");
   const other = Object.keys(H).filter((k) => lossKeys.indexOf(k) < 0);
-  markers.push(chart(svg, [40, 14, 350, 120], lossKeys.map((k, i) => ({ name: k, values: H[k], color: COLORS[i],
+  markers.push(chart(svg, [40, 14, 290, 120], lossKeys.map((k, i) => ({ name: k, values: H[k], color: COLORS[i],
     dash: k.startsWith("val_") ? "4 2" : "" })), true, "loss (log scale)"));
-  if (other.length) markers.push(chart(svg, [40, 160, 350, 70], other.map((k, i) => ({ name: k, values: H[k],
+  if (other.length) markers.push(chart(svg, [40, 160, 290, 70], other.map((k, i) => ({ name: k, values: H[k],
     color: COLORS[i + 2], dash: k.startsWith("val_") ? "4 2" : "" })), false, "metrics"));
 }
 function drawHealth() {
   const svg = $("health");
-  markers.push(chart(svg, [48, 14, 342, 130], D.layers.map((name, i) => ({ name: name + " (" + (D.acts[i] || "") + ")",
+  markers.push(chart(svg, [48, 14, 290, 130], D.layers.map((name, i) => ({ name: name + " (" + (D.acts[i] || "") + ")",
     values: D.grad_norm[name], color: COLORS[i % 10] })), true, "gradient L2 norm"));
   const frac = [];
   D.layers.forEach((name, i) => {
-    if (D.dead[name] && D.dead[name].some((v) => v !== null)) frac.push({ name: name + " dead", values: D.dead[name], color: COLORS[i % 10] });
-    if (D.saturated[name] && D.saturated[name].some((v) => v !== null)) frac.push({ name: name + " saturated", values: D.saturated[name], color: COLORS[i % 10], dash: "3 2" });
+    if (D.dead[name] && D.dead[name].some((v) => v !== null)) frac.push({ name: name + " dead", values: D.dead[name], color: COLORS[i % 10], legend: false });
+    if (D.saturated[name] && D.saturated[name].some((v) => v !== null)) frac.push({ name: name + " saturated", values: D.saturated[name], color: COLORS[i % 10], dash: "3 2", legend: false });
   });
-  markers.push(chart(svg, [48, 172, 342, 58], frac, false, "dead / saturated fraction of units"));
+  markers.push(chart(svg, [48, 172, 290, 58], frac, false, "fraction of units dead (relu, solid) / saturated (dashed)"));
+  if (!frac.length) el("text", { x: 56, y: 205, class: "tick" }, svg).textContent = "no relu, tanh or sigmoid layer";
 }
 function moveMarkers() {
   const e = D.epochs[state.snap], n = D.nepochs;
