@@ -330,13 +330,16 @@ def _run(order: list[Value], names: dict[Value, str],
         yield Step(index, node, names[node], expression(node, names), g, tuple(updates))
 
 
-def backward_steps(root: Value, grad: Any = None) -> Iterator[Step]:
+def backward_steps(
+    root: Value, grad: Any = None, *, zero_grad: bool = False
+) -> Iterator[Step]:
     """``backward()`` one node at a time: yields a :class:`Step` per node that has parents.
 
     Gradients are applied as the steps run (leaves accumulate, intermediate nodes start from
     0.0, ``root.grad`` is the seed, 1.0 unless ``grad`` is given); once the generator is
     exhausted every ``.grad`` is what ``root.backward(grad)`` would have set. Leaves have no
-    step of their own: they only receive gradient.
+    step of their own: they only receive gradient. ``zero_grad=True`` sets every ``.grad``
+    of the graph, leaves included, to 0 first (as :class:`Stepper` can).
 
     >>> from autograd_core import Value
     >>> x = Value(3.0, label="x")
@@ -346,9 +349,22 @@ def backward_steps(root: Value, grad: Any = None) -> Iterator[Step]:
                x.grad += x * y.grad = 3.0 * 1.0 = 3.0 (now 6.0)
     """
     order, seed = _prepare(root, grad)
+    _check_flag(zero_grad)
     names = node_names(root)
+    if zero_grad:
+        _zero_all(root)
     _start(root, order, seed)
     yield from _run(order, names)
+
+
+def _check_flag(zero_grad: Any) -> None:
+    if not isinstance(zero_grad, bool):
+        raise TypeError(f"zero_grad must be True or False, got {type(zero_grad).__name__}")
+
+
+def _zero_all(root: Value) -> None:
+    for node in topological_order(root):
+        node.grad = 0.0
 
 
 class Stepper:
@@ -358,6 +374,14 @@ class Stepper:
     ``next()`` applies one step and returns it (``None`` once done), ``rest()`` applies the
     remaining steps and returns them. ``current`` is the last step taken, ``done`` tells
     whether the pass is complete, ``steps`` lists the steps taken so far.
+
+    Gradients accumulate exactly as with ``backward()`` (PyTorch's semantics): the leaves
+    (the weights, the inputs) *add* to the ``.grad`` they already hold, so after an earlier
+    ``o.backward()`` a ``Stepper(o)`` ends with twice the gradient in every leaf. Call
+    ``zero_grad`` on them first (``model.zero_grad()``), or pass ``zero_grad=True``: every
+    ``.grad`` in the graph, leaves included, is set to 0 before the first step. The page
+    (``html()``, ``viz.backward_page``) always shows the pass from zero, and leaves every
+    ``.grad`` as it was.
 
     >>> from autograd_core import Value
     >>> a = Value(2.0, label="a"); b = Value(-3.0, label="b")
@@ -371,8 +395,11 @@ class Stepper:
     (1, True, 0.0)
     """
 
-    def __init__(self, root: Value, grad: Any = None) -> None:
+    def __init__(self, root: Value, grad: Any = None, *, zero_grad: bool = False) -> None:
         order, seed = _prepare(root, grad)
+        _check_flag(zero_grad)
+        if zero_grad:
+            _zero_all(root)
         self.root = root
         self.seed = seed
         self.names = node_names(root)

@@ -323,3 +323,40 @@ def test_value_format_spec_and_one_line_repr() -> None:
     x = Value(2.0 / 3.0, label="x\nlabel")
     assert f"{x:.3f}" == "0.667"
     assert "\n" not in repr(x) and "\n" not in repr(x * 2)
+
+
+# --------------------------------------------------------------------------- accumulation
+def _net() -> tuple[list[Value], Value]:
+    w = [Value(0.5, label="w0"), Value(-1.5, label="w1")]
+    x = Value(2.0, label="x")
+    o = (w[0] * x + w[1]).tanh()
+    return [*w, x], o
+
+
+def test_stepper_accumulates_into_leaves_like_backward_by_default() -> None:
+    leaves, o = _net()
+    o.backward()
+    once = [leaf.grad for leaf in leaves]
+    s = Stepper(o)
+    s.rest()
+    assert [leaf.grad for leaf in leaves] == [2 * g for g in once]  # as a second backward()
+    leaves2, o2 = _net()
+    o2.backward()
+    o2.backward()
+    assert [leaf.grad for leaf in leaves2] == [leaf.grad for leaf in leaves]
+
+
+def test_stepper_zero_grad_starts_from_zero_like_the_page() -> None:
+    leaves, o = _net()
+    o.backward()
+    once = [leaf.grad for leaf in leaves]
+    s = Stepper(o, zero_grad=True)
+    assert all(leaf.grad == 0.0 for leaf in leaves)  # before the first step
+    s.rest()
+    assert [leaf.grad for leaf in leaves] == once
+    leaves, o = _net()
+    o.backward()
+    list(backward_steps(o, zero_grad=True))
+    assert [leaf.grad for leaf in leaves] == once
+    with pytest.raises(TypeError, match="zero_grad must be True or False"):
+        Stepper(o, zero_grad="yes")
