@@ -151,6 +151,25 @@ def test_special_labels_stay_inside_the_page(tmp_path) -> None:
     assert html.escape('quote " and {brace}') in text
 
 
+def test_labels_set_to_non_str_values_make_a_page(tmp_path) -> None:
+    # A label set after creation to a list (unhashable) stopped node_names with
+    # "TypeError: unhashable type: 'list'"; an int became a non-str name.
+    x = Value(2.0, label="x")
+    w = Value(-1.5)
+    w.label = ["w", 0]
+    y = x * w
+    y.label = 7
+    text = viz.backward_page(y, tmp_path / "p.html").read_text(encoding="utf-8")
+    _, data, svg = parts(text)
+    assert "<title>backward pass of 7</title>" in text
+    assert data["frames"][1]["head"] == "7 = x * ['w', 0]"
+    assert data["frames"][1]["lines"][0] == "x.grad += ['w', 0] * 7.grad = -1.5 * 1.0 = -1.5"
+    labels = ["".join(t.itertext()) for t in svg.iter(f"{SVG}text")]
+    assert "['w', 0]" in labels and "7" in labels
+    html_text = page_module.stepper_html(y)
+    assert 'title="backward pass of 7"' in html_text
+
+
 def test_leaf_root_and_bad_input(tmp_path) -> None:
     x = Value(3.0, label="x")
     _, data, _ = parts(viz.backward_page(x, tmp_path / "leaf.html").read_text(encoding="utf-8"))
