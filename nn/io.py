@@ -1,8 +1,10 @@
 """Saving and loading models as versioned JSON: exact, atomic, and never executing code.
 
-The file holds the architecture (class name and constructor arguments) and every parameter by
-its dotted name. Floats are written with ``repr``, which reads back to the same bits; the
-non-finite numbers are written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``. Saving
+The file holds the architecture (class name and constructor arguments, activations by name:
+``"gelu"``, ``"leaky_relu(slope=0.2)"``, or the name of your own op, which must be registered
+with ``primitive()`` again before loading) and every parameter by its dotted name. Floats
+are written with ``repr``, which reads back to the same bits; the non-finite numbers are
+written as the strings ``"nan"``, ``"inf"`` and ``"-inf"``. Saving
 writes a temporary file in the same folder and renames it over the target, so the target is
 always either the old file or the complete new one. Loading is plain ``json`` (no pickle) and
 checks everything before building the model; any problem raises ``ValueError``.

@@ -11,11 +11,21 @@ Initialisation is seeded: ``seed=`` (an int) or ``rng=`` (a ``random.Random``) g
 numbers every time. Weights are drawn uniformly from ``[-limit, limit]`` with the usual scaling
 for the activation that follows them:
 
-- ``relu`` (and ``linear``): He, ``limit = sqrt(6 / nin)`` (variance ``2 / nin``);
+- ``relu`` (and ``linear`` and every other activation): He, ``limit = sqrt(6 / nin)``
+  (variance ``2 / nin``);
 - ``tanh`` and ``sigmoid``: Xavier/Glorot, ``limit = sqrt(6 / (nin + nout))``;
 - ``init="uniform"``: micrograd's ``uniform(-1, 1)``.
 
 Biases start at 0.
+
+Activations (``activation=``, ``output_activation=``): ``"linear"`` or ``None``; the name of
+any one-input op registered with ``primitive()``, built-in (``"relu"``, ``"tanh"``,
+``"sigmoid"``, ``"leaky_relu"``, ``"leaky_relu(slope=0.2)"``, ``"elu"``, ``"softplus"``,
+``"gelu"``, ...) or your own; such an op itself (``autograd_core.ops.gelu``); or any function
+from a Value to a Value (``lambda v: v * v.sigmoid()``). Ops run on the engine's fast path.
+A model records its activations by name, so ``save`` refuses one whose activation has no
+registered name (a lambda), and ``load`` finds your own op by name once its definition has
+been imported.
 
 Labels (names in drawings and step-by-step text)
 ------------------------------------------------
