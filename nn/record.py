@@ -211,8 +211,10 @@ class Recorder:
                 self.dead[name].append(None)
                 self.saturated[name].append(None)
                 continue
-            zs = [[sum(map(float.__mul__, [w.data for w in n.w], x), n.b.data) for x in h]
-                  for n in neurons]
+            zs = []
+            for n in neurons:
+                ws, b = [w.data for w in n.w], n.b.data
+                zs.append([sum(map(float.__mul__, ws, x), b) for x in h])
             if act == "relu":
                 dead = sum(all(z <= 0.0 for z in col) for col in zs) / len(neurons)
                 self.dead[name].append(dead)

@@ -115,15 +115,17 @@ def _grid_scores(model: Any, sizes: list[int], acts: list[str], numbers: list[fl
 
 
 def _encode_grid(scores: list[Any]) -> str:
-    out = []
-    for s in scores:
-        if isinstance(s, list):  # several outputs: the class
-            out.append(ALPHABET[max(range(len(s)), key=s.__getitem__) % len(ALPHABET)])
-        else:
-            t = math.tanh(max(min(s, 50.0), -50.0)) if math.isfinite(s) else (
-                1.0 if s > 0 else -1.0)
-            out.append(ALPHABET[round((t + 1.0) / 2.0 * (len(ALPHABET) - 1))])
-    return "".join(out)
+    """One character per cell: the class for several outputs, else ``tanh(score)`` on 62
+    levels (level 31 and up is the positive side)."""
+    if scores and isinstance(scores[0], list):  # several outputs: the class
+        n = len(ALPHABET)
+        return "".join(ALPHABET[max(range(len(s)), key=s.__getitem__) % n] for s in scores)
+    top = len(ALPHABET) - 1
+    tanh = math.tanh
+    return "".join(
+        ALPHABET[round((tanh(s) + 1.0) * 0.5 * top)] if s == s else ALPHABET[top // 2]
+        for s in scores
+    )
 
 
 def _target_class(t: Any, multi: bool) -> int:
@@ -137,12 +139,12 @@ def _target_class(t: Any, multi: bool) -> int:
     return 1 if t > 0 else 0
 
 
-def _output_grads(model: Any, loss_fn: Any, rows: list[list[float]], targets: list[Any],
+def _output_grads(scores: list[Any], loss_fn: Any, targets: list[Any],
                   ) -> tuple[list[list[float | None]], list[float | None]]:
-    """``dL/dout`` of each point's own loss (a batch of one), and that loss."""
+    """``dL/dout`` of each point's own loss (a batch of one) at its outputs ``scores``, and
+    that loss, computed by the engine."""
     grads, losses = [], []
-    for row, t in zip(rows, targets, strict=True):
-        out = model.predict_one(row)
+    for out, t in zip(scores, targets, strict=True):
         outs = [Value(v) for v in out] if isinstance(out, list) else [Value(out)]
         pred = outs if isinstance(out, list) else outs[0]
         loss = loss_fn([pred], [t])
@@ -204,8 +206,8 @@ def page_data(model: Any, history: Any, X: Any, y: Any, *, loss: Any = None,
     for e in epochs:
         numbers = rec.snapshots[e]
         snaps.append([_r(v) for v in numbers])
-        with _Weights(params, numbers):
-            g, losses = _output_grads(model, loss_fn, shown, shown_t)
+        scores = _grid_scores(model, sizes, acts, numbers, shown)
+        g, losses = _output_grads(scores, loss_fn, shown_t)
         out_grads.append(g)
         point_losses.append(losses)
         if two_d:
