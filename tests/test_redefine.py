@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+import sys
 import warnings
 
 import pytest
@@ -104,3 +106,39 @@ def test_the_method_may_be_dropped_or_added_on_rerun():
     with pytest.warns(OpRedefinedWarning):
         run_cell("redef_method", "/tmp/cell_c.py", method=True)
     assert Value(0.0).redef_method().op == "redef_method"
+
+
+def test_in_a_real_notebook_a_cell_run_again_or_edited_redefines_its_op(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    spec = tmp_path / "redefine-test"  # a kernel that is this very Python (the venv's)
+    spec.mkdir()
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "redefine test", "language": "python",
+    }))
+    km = KernelManager(kernel_name="redefine-test", kernel_spec_manager=KernelSpecManager(
+        kernel_dirs=[str(tmp_path)], ensure_native_kernel=False))
+    cell = (
+        "import math, warnings\n"
+        "warnings.simplefilter('always')\n"
+        "from autograd_core import Value, primitive, registered_ops, sigmoid\n"
+        "sp = primitive('nb_softplus2', lambda x: math.log1p(math.exp(x)),\n"
+        "               lambda x, out: sigmoid(x), method=True)\n"
+        "print(registered_ops()['nb_softplus2'] is sp, Value(0.0).nb_softplus2().op)\n"
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in (cell, cell, cell.replace("x, out", "x, o"))]
+    nbclient.NotebookClient(nb, km=km, timeout=120).execute()
+    # The first run defines it; running the cell again, then an edited version of it (a new
+    # file name under ipykernel), each replace it with a warning, and the method follows.
+    outputs = [[(o.get("name"), o.get("text", "")) for o in c.outputs] for c in nb.cells]
+    for i, cell_outputs in enumerate(outputs):
+        printed = "".join(text for name, text in cell_outputs if name == "stdout")
+        warned = "".join(text for name, text in cell_outputs if name == "stderr")
+        assert printed == "True nb_softplus2\n"
+        assert ("OpRedefinedWarning" in warned) == (i > 0), outputs
