@@ -38,7 +38,8 @@ FONT = "Courier"  # Graphviz knows Courier's widths, so text fits its box with a
 RANKDIRS = ("LR", "RL", "TB", "BT")
 COLLAPSE = ("neuron", "layer")  # the levels collapse= takes, finest first
 MAX_GROUP_DEPTH = 6  # levels of nested clusters a dotted label makes, at most
-LIGHT = "#00000066"  # edges many of which run side by side: thin and see-through
+LIGHT = "#00000033"  # edges into a layer, many side by side: thin and see-through
+PARAM_EDGE = "#00000080"  # a neuron's parameter to its op: lighter than the main flow
 GRID_ROWS = 6  # a neuron's parameters fill at most this many rows (then more columns)
 LEGEND_WIDTH_PT = 216  # the legend bar: nine stripes of 24 pt, whatever the graph
 
@@ -624,11 +625,11 @@ def build(
                     # layer reach its ops in one rank instead of routing around its
                     # parameters.
                     outs.append((item_ids[source], {"id": edge_id, "dir": "back",
-                                                    "color": LIGHT, "penwidth": "0.7"}))
+                                                    "color": PARAM_EDGE, "penwidth": "0.7"}))
                 elif items[source][0] is None:
                     apart = layer_of(index) is not None and layer_of(source) != layer_of(index)
                     dot.edge(item_ids[source], op_id, id=edge_id,
-                             **({"color": LIGHT, "penwidth": "0.7"} if apart else {}))
+                             **({"color": LIGHT, "penwidth": "0.6"} if apart else {}))
                 elif source not in grouped:
                     grouped.add(source)
                     dot.edge(item_ids[source], op_id, id=edge_id)
@@ -642,7 +643,7 @@ def build(
                 # Between collapsed groups (layer to layer): many edges side by side.
                 light = items[source][0] is not None or len(_inputs(index, members, item_of)) > 4
                 dot.edge(item_ids[source], target, id=f"{target}_in{count}",
-                         **({"color": LIGHT, "penwidth": "0.7"} if light else {}))
+                         **({"color": LIGHT, "penwidth": "0.6"} if light else {}))
                 count += 1
             elif not elided_edge:
                 elided_edge = True

@@ -248,7 +248,8 @@ details summary { cursor: pointer; color: #1f5fa8; font-size: 13px; }
 #table-more { color: #555; font-size: 12px; margin: 2px 0; }
 g.current polygon, g.current ellipse { stroke: #d62728; stroke-width: 4px; }
 g.parent polygon, g.parent ellipse { stroke: #ff7f0e; stroke-width: 3px; }
-g.active path, g.active polygon { stroke: #d62728; stroke-width: 2.5px; }
+g.active path, g.active polygon { stroke: #d62728; stroke-width: 2.5px; stroke-opacity: 1; }
+g.active polygon { fill: #d62728; fill-opacity: 1; }
 .hint { color: #666; font-size: 12px; margin-top: 10px; }
 """
 
