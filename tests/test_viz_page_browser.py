@@ -203,6 +203,10 @@ def test_a_neurons_parameters_show_their_grads_in_their_short_field(network_page
     assert len(params) == 17  # 16 weights and the bias; L0's outputs are name/data/grad
     assert {pid: t[2] for pid, t in params.items()} == {pid: f"g {shown[pid]}"
                                                        for pid in params}
+    # The step's edges are drawn opaque red, whatever the alpha of their light colour.
+    opacity = page.eval_on_selector_all(
+        "g.edge.active path", "els => els.map(e => getComputedStyle(e).strokeOpacity)")
+    assert len(opacity) == len(frames[k]["edges"]) and set(opacity) == {"1"}
 
 
 def test_zoom_buttons_wheel_and_drag(network_page, open_page) -> None:
