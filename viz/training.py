@@ -325,7 +325,7 @@ header{display:flex;gap:12px;align-items:center;padding:6px 12px;background:#fff
  border-bottom:1px solid #ddd;position:sticky;top:0;z-index:2;flex-wrap:wrap}
 h1{font-size:15px;margin:0 8px 0 0}h2{font-size:13px;margin:0 0 4px}
 h2 small{font-weight:normal;color:#666}
-#epoch{width:320px}.figures{color:#444;font-variant-numeric:tabular-nums}
+#epoch{width:320px}.figures{color:#444;font-variant-numeric:tabular-nums;flex-basis:100%;min-height:1.3em}
 main{display:grid;grid-template-columns:1fr 300px 1fr;gap:8px;padding:8px}
 .panel{background:#fff;border:1px solid #ddd;border-radius:4px;padding:6px;min-width:0}
 .wide{grid-column:span 2}svg{width:100%;height:auto;display:block}
