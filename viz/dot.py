@@ -585,11 +585,15 @@ def build(
             for e in leaves:
                 by_reader.setdefault(first_use[e[0]][0], []).append(e[0])
             for params in by_reader.values():
-                # Row by row in argument order (w0 w1 w2 / w3 w4 w5 ...): an invisible edge
-                # puts each next one in a row one rank further.
-                cols = math.ceil(len(params) / GRID_ROWS)
+                if len(params) <= GRID_ROWS:
+                    continue
+                # Runs of consecutive parameters, each one rank further than the last (an
+                # invisible edge). With LR: rows of 3 (w0 w1 w2 / w3 w4 w5 ...); with TB,
+                # where one rank is a row of wide records, columns of GRID_ROWS.
+                run = (math.ceil(len(params) / GRID_ROWS) if rankdir in ("LR", "RL")
+                       else GRID_ROWS)
                 for i in range(len(params) - 1):
-                    if (i + 1) % cols:
+                    if (i + 1) % run:
                         graph.edge(item_ids[params[i]], item_ids[params[i + 1]],
                                    style="invis")
         for entry in entries:
