@@ -227,8 +227,11 @@ class Recorder:
             else:
                 self.dead[name].append(None)
                 self.saturated[name].append(None)
-            h = [list(col) for col in zip(*[[_apply(act, z) for z in col] for col in zs],
-                                          strict=True)]
+            outs = []
+            for n, col in zip(neurons, zs, strict=True):  # the neuron's own activation
+                f = getattr(n, "_act_float", None)
+                outs.append(col if f is None else [f(z) for z in col])
+            h = [list(row) for row in zip(*outs, strict=True)]
 
     def to_dict(self) -> dict[str, Any]:
         """Everything recorded, as plain JSON-able data."""
@@ -261,16 +264,6 @@ def _sigmoid(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
-
-
-def _apply(act: str | None, z: float) -> float:
-    if act == "relu":
-        return z if z > 0.0 else 0.0
-    if act == "tanh":
-        return math.tanh(z)
-    if act == "sigmoid":
-        return _sigmoid(z)
-    return z
 
 
 def make_recorder(record: Any) -> Recorder | None:

@@ -120,3 +120,23 @@ def test_bad_input_is_a_clear_error(run, tmp_path):
         training_page_html(model, history, X, Y, max_points=0)
     with pytest.raises(FileNotFoundError):
         training_page(model, history, X, Y, tmp_path / "no" / "a.html")
+
+
+def test_other_activations_get_the_boundary_from_the_model():
+    model = MLP(2, [5, 1], activation="gelu", seed=0)
+    history = fit(model, X, Y, loss=hinge, epochs=2, progress=False, record=True)
+    assert history.record.activations == {"L0": "gelu", "L1": "linear"}
+    assert history.record.dead["L0"] == [None, None]
+    data = page_data(model, history, X, Y, grid=6)
+    assert data["acts"] == ["gelu", "linear"]
+    params = model.parameters()
+    saved = [p.data for p in params]
+    try:  # the boundary at epoch 1 is the model's own prediction with those weights
+        for p, v in zip(params, history.record.snapshots[1], strict=True):
+            p.data = v
+        a, b, c, d = data["extent"]
+        cell = [a + (b - a) * 0.5 / 6, d - (d - c) * 0.5 / 6]
+        assert (data["boundary"][1][0] >= "V") == (model.predict_one(cell) > 0)
+    finally:
+        for p, v in zip(params, saved, strict=True):
+            p.data = v

@@ -12,7 +12,8 @@ Home/End keys) drives every panel:
   nodes by their activation for the selected data point;
 - per-layer gradient norms over all epochs (log scale) with the dead (relu) and saturated
   (tanh/sigmoid) fractions of each layer;
-- the selected point's backward pass at that epoch, one node at a time: Previous/Next, the
+- the selected point's backward pass at that epoch (for relu, tanh, sigmoid and linear
+  layers; other activations get the other panels only), one node at a time: Previous/Next, the
   arrow keys or the step slider (as on ``viz.backward_page``); the node being processed has
   the CSS class ``current``, the nodes it sends gradient to the class ``parent``, and the
   side panel shows the chain rule of the step and its largest updates.
@@ -597,7 +598,12 @@ function showStep() {
     r.forEach((c) => { const td = document.createElement("td"); td.textContent = c; tr.appendChild(td); }); tb.appendChild(tr); });
 }
 function go(step) { state.step = Math.max(0, Math.min(state.steps.length - 1, step)); showStep(); }
+const UNKNOWN = D.acts.filter((a) => !(a in ACT));
 function refreshPoint() {
+  if (UNKNOWN.length) {  // the page computes a point's passes for the four classic activations only
+    $("point-info").textContent = "point " + state.point + ": this page steps through relu, tanh, sigmoid and linear layers; this network has " + UNKNOWN.join(", ");
+    return;
+  }
   const p = state.point, b = backward(state.snap, p);
   state.steps = b.steps; state.step = Math.min(state.step, b.steps.length - 1);
   updateNodes(b.f);
