@@ -140,3 +140,22 @@ def test_other_activations_get_the_boundary_from_the_model():
     finally:
         for p, v in zip(params, saved, strict=True):
             p.data = v
+
+
+def test_point_loss_is_the_pages_point_at_that_epoch(run):
+    from viz.training import point_loss
+
+    model, history = run
+    before = model.state_dict()
+    root = point_loss(model, history, X, Y, 7, epoch=4)
+    assert model.state_dict() == before  # the model itself is untouched
+    data = page_data(model, history, X, Y)
+    assert root.data == pytest.approx(data["point_losses"][4][7], rel=1e-6, abs=1e-12)
+    weights = [v for v in topological_order(root) if v.label == "L0.n0.w0"]
+    assert [w.data for w in weights] == [history.record.snapshots[4][0]]
+    assert point_loss(model, history, X, Y, 0).data == pytest.approx(
+        data["point_losses"][-1][0], rel=1e-6, abs=1e-12)
+    with pytest.raises(ValueError, match="no snapshot of epoch 99"):
+        point_loss(model, history, X, Y, 0, epoch=99)
+    with pytest.raises(ValueError, match="index must be an int from 0 to 39"):
+        point_loss(model, history, X, Y, 40)

@@ -18,7 +18,9 @@ Home/End keys) drives every panel:
   the CSS class ``current``, the nodes it sends gradient to the class ``parent``, and the
   side panel shows the chain rule of the step and its largest updates.
 
-Click a data point (or type its index) to select it. The forward and backward passes of the
+Click a data point (or type its index) to select it. The same pass on the full stepping page
+(every value, Graphviz layout): ``viz.backward_page(point_loss(model, history, X, y, i,
+epoch), path)``. The forward and backward passes of the
 selected point are computed in the page from the snapshot's weights with the same formulas
 as the engine; the loss gradient at the output comes from the engine (``dL/dout`` per point
 and snapshot, for the first ``max_points`` points). The slider moves over the snapshot epochs
@@ -35,7 +37,7 @@ from typing import Any
 from autograd_core import Value
 from autograd_core.files import atomic_write
 
-__all__ = ["training_page", "training_page_html"]
+__all__ = ["page_data", "point_loss", "training_page", "training_page_html"]
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # 62 levels
 GRID = 48  # boundary cells per side
@@ -238,6 +240,44 @@ def page_data(model: Any, history: Any, X: Any, y: Any, *, loss: Any = None,
         "boundary": boundary,
         "multi": sizes[-1] > 1,
     }
+
+
+def point_loss(model: Any, history: Any, X: Any, y: Any, index: int,
+               epoch: int | None = None, *, loss: Any = None) -> Value:
+    """The loss of data point ``index`` alone, computed by a copy of ``model`` holding the
+    parameters of snapshot ``epoch`` (default: the last), as a graph to differentiate or to
+    step through on the full stepping page, for example
+    ``viz.backward_page(point_loss(model, history, X, y, 5, epoch=10), "step.html")``.
+    ``model`` itself is not changed."""
+    import copy
+
+    from nn.losses import get_loss
+    from nn.train import _rows, _targets
+
+    rec = _recorder(history)
+    rows = _rows(X, _model_nin_of(model))
+    targets = _targets(y, len(rows))
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(rows):
+        raise ValueError(f"index must be an int from 0 to {len(rows) - 1}, got {index!r}")
+    if epoch is None:
+        epoch = max(rec.snapshots)
+    if epoch not in rec.snapshots:
+        raise ValueError(f"no snapshot of epoch {epoch!r}; the record has {sorted(rec.snapshots)}")
+    loss_fn = get_loss(loss) if loss is not None else rec.loss
+    if loss_fn is None:
+        raise ValueError("say which loss the model was trained with: loss='hinge', ...")
+    twin = copy.deepcopy(model)
+    for p, v in zip(twin.parameters(), rec.snapshots[epoch], strict=True):
+        p.data = v
+        p.grad = 0.0
+    root = loss_fn([twin(rows[index])], [targets[index]])
+    root.label = "loss"
+    return root
+
+
+def _model_nin_of(model: Any) -> int | None:
+    nin = getattr(model, "nin", None)
+    return nin if isinstance(nin, int) else None
 
 
 def training_page_html(model: Any, history: Any, X: Any, y: Any, *, loss: Any = None,
