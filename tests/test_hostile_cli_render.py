@@ -543,3 +543,25 @@ def test_save_svg_to_an_empty_path_is_a_clear_error(tmp_path, monkeypatch) -> No
     with pytest.raises(ValueError, match="path is empty"):
         viz.save_svg(Value(1.0, label="x"), "")
     assert list(tmp_path.iterdir()) == [] and list(tmp_path.parent.glob(".*.tmp")) == []
+
+
+# --------------------------------------------------------------------------- re-check of issue 10
+def test_a_flat_call_with_many_arguments_is_not_too_deep():
+    """201 products in one sum() are 3 levels deep: commas end an argument's count."""
+    body = ", ".join(f"x{i}*x{i}" for i in range(201))
+    argv = ["grad", f"sum({body})"] + [f"x{i}={i % 3}" for i in range(201)]
+    code, out, err = run_in_process(argv)
+    assert code == 0, err
+    assert "d/dx200" in out and "d/dx2 " in out
+
+
+def test_commas_do_not_hide_real_nesting():
+    deep_args = "f(" + "x, " * 50 + "-" * 250 + "x)"
+    for text in ("(" * 4000 + "x" + ")" * 4000, "(x, " * 300 + "x" + ")" * 300,
+                 "max(1, " * 250 + "1" + ")" * 250, deep_args,
+                 # a comma inside a string does not end anything (and strings are refused)
+                 "'" + "," * 10 + "'" + "-x" * 300):
+        with pytest.raises(ExprError, match="nests too deeply"):
+            expr.parse(text)
+    assert expr._depth_bound("sum(" + ", ".join(["a*b*c"] * 500) + ")")[0] < 10
+    assert expr._depth_bound("f(a*b, g(c*d*e), h)")[0] < 10

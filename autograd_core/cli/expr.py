@@ -273,10 +273,16 @@ def _depth_bound(text: str) -> tuple[int, int]:
     Each open bracket adds one level; each operator character (and each keyword such as
     ``not``) adds one at its level. Along any path of the tree every operator node owns its
     own operator and every call its own bracket level, so the tree is no deeper than this
-    bound plus a constant. The scan stops as soon as the bound passes :data:`MAX_DEPTH`.
+    bound plus a constant. A comma ends one argument (one subtree) of the group it is in: the
+    group is as deep as its deepest argument, so the count starts again after it
+    (``sum(x0*x0, x1*x1, ...)`` is 3 deep, however many arguments). Where a string literal
+    could hide a comma, commas count as nothing. The scan stops as soon as the bound passes
+    :data:`MAX_DEPTH`.
     """
-    counts = [0]  # operators seen so far at each open bracket level
-    deepest = [0]  # the largest bound among the closed groups inside each level
+    commas_split = "'" not in text and '"' not in text
+    counts = [0]  # operators seen so far in the current argument at each open bracket level
+    deepest = [0]  # the largest bound among the closed groups in that argument
+    done = [0]  # the largest bound of the arguments already ended by a comma at each level
     running = 0  # sum(counts) + number of open brackets
     worst = 0
     for match in _TOKEN.finditer(text):
@@ -284,12 +290,20 @@ def _depth_bound(text: str) -> tuple[int, int]:
         if token in _OPEN:
             counts.append(0)
             deepest.append(0)
+            done.append(0)
             running += 1
         elif token in _CLOSE:
             if len(counts) > 1:
                 closed = counts.pop()
+                inner = max(done.pop(), closed + deepest.pop())
                 running -= closed + 1
-                deepest[-1] = max(deepest[-1], closed + deepest.pop() + 1)
+                deepest[-1] = max(deepest[-1], inner + 1)
+        elif token == "," and commas_split:
+            done[-1] = max(done[-1], counts[-1] + deepest[-1])
+            running -= counts[-1]
+            counts[-1] = 0
+            deepest[-1] = 0
+            continue
         elif token in _OPERATOR_CHARS or keyword.iskeyword(token):
             counts[-1] += 1
             running += 1
