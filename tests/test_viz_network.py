@@ -406,3 +406,18 @@ def test_the_drawing_of_a_network_stays_deterministic() -> None:
     a = viz.draw_dot(hand_mlp([16, 16, 1]), max_nodes=None).source
     b = viz.draw_dot(hand_mlp([16, 16, 1]), max_nodes=None).source
     assert a == b and a.count("style=invis") == 17 * 11  # L1 and L2: 6 rows of 3 (2)
+
+
+def test_collapsed_neurons_are_stacked_in_order() -> None:
+    # Before: L0 read n8..n15, n0..n7 from the top and L1 n12..n15, n0..n11.
+    svg = viz.draw_dot(hand_mlp([16, 16, 1]), collapse="neuron").to_svg()
+    tops: dict[str, list[tuple[float, str]]] = {}
+    for g in svg_tree(svg).iter(f"{SVG}g"):
+        if "neuron" not in g.get("class", "").split() or "node" not in g.get("class", ""):
+            continue
+        layer = re.match(r"(L\d+)\.", g.find(f".//{SVG}a").get(
+            "{http://www.w3.org/1999/xlink}title")).group(1)
+        text = next(g.iter(f"{SVG}text"))
+        tops.setdefault(layer, []).append((float(text.get("y")), text.text.split(" ")[0]))
+    for layer in ("L0", "L1"):
+        assert [name for _, name in sorted(tops[layer])] == [f"n{i}" for i in range(16)]

@@ -454,6 +454,10 @@ def build(
     # Collapsed nodes have many edges between them: room to see them apart.
     dot.attr("graph", rankdir=rankdir, fontname=FONT, nodesep="0.1",
              ranksep="0.35" if level is None else "1.2")
+    if level is not None:
+        # Layers of collapsed neurons are fully connected: crossing minimisation cannot help
+        # and its later passes rotate a layer (n8..n15, n0..n7); the first order is n0 first.
+        dot.attr("graph", mclimit="0.1")
     if size_attr is not None:
         dot.attr("graph", size=size_attr)
     dot.attr("node", fontname=FONT, fontsize="12", height="0.3")
