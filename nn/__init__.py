@@ -14,17 +14,20 @@ from .io import load, save
 from .losses import binary_cross_entropy, cross_entropy, hinge, l2, mse
 from .module import MLP, Layer, Module, Neuron
 from .optim import SGD, Adam, Optimizer, RMSProp, clip_grad_norm, linear_decay
+from .record import History, Recorder
 from .train import accuracy, evaluate, fit, predict
 
 __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "History",
     "Layer",
     "Module",
     "Neuron",
     "Optimizer",
     "RMSProp",
+    "Recorder",
     "accuracy",
     "binary_cross_entropy",
     "clip_grad_norm",

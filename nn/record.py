@@ -69,7 +69,9 @@ def _activation(layer: Any) -> str | None:
     neurons = getattr(layer, "neurons", None)
     if not neurons:
         return None
-    names = {getattr(n, "activation", None) for n in neurons}
+    # An activation given as a function has no name to record (and need not be hashable).
+    names = {a if isinstance(a := getattr(n, "activation", None), str) else None
+             for n in neurons}
     return names.pop() if len(names) == 1 else None
 
 

@@ -185,3 +185,15 @@ def test_live_svg_draws_curve_and_boundary():
     assert svg.count("<circle") == 2
     assert 'class="boundary"' not in live_svg(MLP(3, [1]), [[1.0, 2.0, 3.0]], [1.0],
                                               {"loss": []})
+
+
+def test_public_names_and_a_function_activation_records_no_name() -> None:
+    import nn
+    import viz
+    from nn.record import _activation
+
+    assert nn.Recorder is Recorder and nn.History.__name__ == "History"
+    assert viz.training_page.__module__ == "viz.training" and callable(viz.point_loss)
+    layer = nn.Layer(2, 3, activation=lambda v: v * v.sigmoid(), seed=0)
+    assert _activation(layer) is None
+    assert _activation(nn.Layer(2, 3, activation="tanh", seed=0)) == "tanh"

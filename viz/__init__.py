@@ -23,7 +23,9 @@ from typing import Any
 
 from .text import tree
 
-__all__ = ["backward_page", "draw_dot", "save_svg", "to_svg", "tree"]
+__all__ = [
+    "backward_page", "draw_dot", "point_loss", "save_svg", "to_svg", "training_page", "tree",
+]
 
 _LAZY = {
     "draw_dot": "dot",
@@ -34,6 +36,12 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("training_page", "point_loss"):  # plain HTML and JS: no graphviz needed
+        from . import training
+
+        value = getattr(training, name)
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'viz' has no attribute {name!r}")
@@ -52,4 +60,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    return sorted([*globals(), *_LAZY, "training_page", "point_loss"])
