@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -59,21 +60,71 @@ def _kind(mode: int) -> str | None:
 
 def _follow(path: Path) -> Path:
     """The path that a write to ``path`` would really create or replace: symlinks in the last
-    component are followed, chains too (``ELOOP`` after :data:`MAX_SYMLINKS`)."""
+    component are followed, chains too (``ELOOP`` after :data:`MAX_SYMLINKS`).
+
+    As Linux does with ``fs.protected_symlinks``, a link in a sticky world-writable folder
+    (``/tmp``) is followed only by its owner or when the folder's owner owns it: anyone else
+    (root included) gets ``PermissionError``, so a link planted there by another user cannot
+    make us replace the file it points to.
+    """
     real = path
     for _ in range(MAX_SYMLINKS):
         try:
             target = os.readlink(real)
         except OSError:  # not a symlink, or nothing there: this is the file
             return real
+        _check_link_owner(path, real)
         # A relative target is relative to the link's folder; ``..`` is left to the OS.
         real = real.parent / target
     raise OSError(errno.ELOOP, "too many levels of symbolic links (a loop?)", str(path))
 
 
+def _check_link_owner(path: Path, link: Path) -> None:
+    """Refuse to follow ``link`` where the kernel's ``protected_symlinks`` rule would."""
+    if not hasattr(os, "geteuid"):  # pragma: no cover - Windows
+        return
+    try:
+        link_st = os.lstat(link)
+        folder_st = os.stat(link.parent)
+    except OSError:
+        return  # gone meanwhile: the write itself will say what is wrong
+    sticky_and_open = (folder_st.st_mode & stat.S_ISVTX) and (folder_st.st_mode & stat.S_IWOTH)
+    if not sticky_and_open or link_st.st_uid in (os.geteuid(), folder_st.st_uid):
+        return
+    shown = str(path) if link == path else f"{path} (-> {link})"
+    raise PermissionError(
+        errno.EACCES,
+        f"it is a symbolic link owned by another user (uid {link_st.st_uid}) in a shared "
+        f"sticky folder ({link.parent}); refusing to follow it, as the system refuses "
+        "(fs.protected_symlinks)",
+        shown,
+    )
+
+
+#: The longest file name most file systems take, in bytes.
+NAME_MAX = 255
+# What mkstemp adds to our prefix: 8 random characters, then the suffix.
+_TEMP_EXTRA = 8 + len(".tmp")
+
+
+def _temp_prefix(name: str) -> str:
+    """The prefix of our temporary files for target ``name``: ``.{name}.``, or for a name too
+    long to carry that (a valid 250-byte name), the start of the name and a hash of all of it,
+    ``.{start}~{hash}.``, so the temporary name fits in :data:`NAME_MAX` bytes."""
+    prefix = f".{name}."
+    if len(os.fsencode(prefix)) + _TEMP_EXTRA <= NAME_MAX:
+        return prefix
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:12]
+    room = NAME_MAX - _TEMP_EXTRA - len(f"..~{digest}")
+    head = name[:room]
+    while len(os.fsencode(head)) > room:  # whole characters only
+        head = head[:-1]
+    return f".{head}~{digest}."
+
+
 def _leftover_pattern(name: str) -> re.Pattern[str]:
     """The names ``tempfile.mkstemp`` gives our temporary files for target ``name``."""
-    return re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}\.tmp")
+    return re.compile(rf"{re.escape(_temp_prefix(name))}[a-z0-9_]{{8}}\.tmp")
 
 
 def _abandoned(path: str) -> bool:
@@ -117,7 +168,7 @@ def _remove_leftovers(folder: Path, name: str) -> None:
 def _open_temporary(folder: Path, name: str) -> tuple[int, str]:
     """Create and lock our temporary file (the lock marks it as in use until we finish)."""
     while True:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=_temp_prefix(name), suffix=".tmp")
         if fcntl is None:  # pragma: no cover - Windows
             return fd, tmp
         try:
@@ -182,22 +233,9 @@ def atomic_write(path: Any, data: str | bytes, *, encoding: str = "utf-8") -> Pa
     >>> atomic_write(os.path.join(folder, "a.txt"), "hello").read_text()
     'hello'
     """
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     if not isinstance(data, (str, bytes)):
         raise TypeError(f"data must be str or bytes, got {type(data).__name__}")
-    raw = os.fsdecode(os.fspath(path))
-    if raw == "":
-        raise UnsafePathError(errno.ENOENT, "the path is empty; give a file name")
-    if raw.endswith((os.sep, os.altsep or os.sep)):
-        raise IsADirectoryError(errno.EISDIR, "the path names a folder, not a file", raw)
-    path = Path(raw)
-    real = _follow(path)
-    shown = raw if real == path else f"{raw} (-> {real})"
-    folder = real.absolute().parent
-    if not folder.is_dir():
-        raise FileNotFoundError(errno.ENOENT, f"the folder {folder} does not exist", shown)
-    old = _check_target(shown, real)
+    path, real, shown, folder, old = _prepare(path)
     payload = data.encode(encoding) if isinstance(data, str) else data
     try:
         fd, tmp = _open_temporary(folder, real.name)
@@ -225,15 +263,68 @@ def atomic_write(path: Any, data: str | bytes, *, encoding: str = "utf-8") -> Pa
     return path
 
 
+def check_writable(path: Any) -> Path:
+    """Check, without writing anything, that :func:`atomic_write` may write ``path``: the
+    cheap checks it makes first (a usable name, the folder exists and is a folder, nothing but
+    a writable regular file or nothing sits there, a symlink may be followed). Raises what
+    ``atomic_write`` would raise; returns ``path`` as a ``Path``.
+
+    Call it before expensive work whose result goes to ``path`` (rendering a large graph), so
+    that a bad target is refused at once.
+    """
+    return _prepare(path)[0]
+
+
+def _prepare(path: Any) -> tuple[Path, Path, str, Path, os.stat_result | None]:
+    """``path`` checked: (path, the real file behind it, how errors name it, its folder, the
+    stat of the file there now or None)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    raw = os.fsdecode(os.fspath(path))
+    if raw == "":
+        raise UnsafePathError(errno.ENOENT, "the path is empty; give a file name")
+    if raw.endswith((os.sep, os.altsep or os.sep)):
+        raise IsADirectoryError(errno.EISDIR, "the path names a folder, not a file", raw)
+    path = Path(raw)
+    real = _follow(path)
+    shown = raw if real == path else f"{raw} (-> {real})"
+    folder = real.absolute().parent
+    if not folder.is_dir():
+        _missing_folder(folder, shown)
+    return path, real, shown, folder, _check_target(shown, real)
+
+
+def _missing_folder(folder: Path, shown: str) -> None:
+    """Raise for a folder that is not there: the first part of it that is a file, or the
+    folder itself as missing."""
+    for part in (folder, *folder.parents):
+        try:
+            st = os.stat(part)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotADirectoryError(
+                errno.ENOTDIR, f"{part} is not a folder (it is a file)", shown
+            )
+        break
+    raise FileNotFoundError(errno.ENOENT, f"the folder {folder} does not exist", shown)
+
+
 def _named(exc: OSError, shown: str) -> OSError:
-    """``exc`` naming the target instead of the temporary file (same type and errno)."""
+    """``exc`` naming the target instead of the temporary file (same type and errno): one
+    file name in its message, never Python's ``'a' -> 'b'`` pair."""
     if exc.errno is not None:
-        exc.filename, exc.filename2 = shown, None
-        if exc.strerror is None:
-            exc.strerror = os.strerror(exc.errno)
-    elif shown not in str(exc):
+        strerror = exc.strerror if exc.strerror is not None else os.strerror(exc.errno)
+        try:
+            renamed = type(exc)(exc.errno, strerror, shown)
+        except Exception:  # an OSError subclass with its own constructor
+            renamed = OSError(exc.errno, strerror, shown)
+        renamed.__traceback__ = exc.__traceback__
+        return renamed
+    if shown not in str(exc):
         exc.args = (f"cannot write {shown}: {exc}",)
     return exc
 
 
-__all__ = ["MAX_SYMLINKS", "STALE_SECONDS", "UnsafePathError", "atomic_write"]
+__all__ = ["MAX_SYMLINKS", "NAME_MAX", "STALE_SECONDS", "UnsafePathError", "atomic_write",
+           "check_writable"]

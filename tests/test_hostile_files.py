@@ -326,3 +326,106 @@ def test_cleanup_module_pattern_agrees_with_tempfile():
         for name in os.listdir(folder):
             os.unlink(os.path.join(folder, name))
         os.rmdir(folder)
+
+
+# --------------------------------------------------------------------------- re-check of issue 10
+def test_an_error_names_the_target_once_without_an_arrow_to_none(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/somewhere/.m.json.x.tmp",
+                      "/somewhere/else")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        atomic_write(path, "new")
+    monkeypatch.undo()
+    assert str(info.value) == f"[Errno {errno.ENOSPC}] {os.strerror(errno.ENOSPC)}: '{path}'"
+    assert info.value.filename2 is None and "->" not in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["x" * 250, "\u00e9" * 125, "y" * 255])
+def test_a_long_but_valid_name_can_be_saved(tmp_path, name):
+    with open(tmp_path / "probe", "w"):  # what open() takes, atomic_write takes
+        pass
+    path = tmp_path / name
+    atomic_write(path, "data")
+    assert path.read_text() == "data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["probe", name])
+
+
+def test_a_killed_save_to_a_long_name_is_cleaned_up_by_the_next(tmp_path):
+    name = "z" * 250
+    path = tmp_path / name
+    path.write_text("old")
+    done = subprocess.run([sys.executable, "-c", KILLED_SAVE, str(path)], check=False)
+    assert done.returncode == -9
+    left = _temps(tmp_path)
+    assert len(left) == 1 and len(os.fsencode(left[0])) <= files.NAME_MAX
+    assert files._leftover_pattern(name).fullmatch(left[0])
+    assert not files._leftover_pattern("z" * 249).fullmatch(left[0])  # another target's
+    assert path.read_text() == "old"
+    atomic_write(path, "new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_a_folder_that_is_a_file_is_called_not_a_folder(tmp_path):
+    (tmp_path / "ro").write_text("a file")
+    for target in (tmp_path / "ro" / "x", tmp_path / "ro" / "sub" / "x"):
+        with pytest.raises(NotADirectoryError, match="is not a folder") as info:
+            atomic_write(target, "x")
+        assert "does not exist" not in str(info.value)
+        assert str(tmp_path / "ro") in str(info.value)
+    assert (tmp_path / "ro").read_text() == "a file"
+
+
+def test_check_writable_refuses_what_atomic_write_refuses_and_writes_nothing(tmp_path):
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    with pytest.raises(UnsafePathError):
+        files.check_writable(fifo)
+    with pytest.raises(IsADirectoryError):
+        files.check_writable(tmp_path)
+    with pytest.raises(FileNotFoundError):
+        files.check_writable(tmp_path / "nope" / "x")
+    assert files.check_writable(tmp_path / "new.txt") == tmp_path / "new.txt"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]
+
+
+root_only = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                               reason="needs root to give a link another owner")
+
+
+@root_only
+def test_a_link_planted_by_another_user_in_a_sticky_folder_is_not_followed(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = shared / "out.json"
+    link.symlink_to(victim)
+    os.lchown(link, 12345, 12345)  # planted by another user
+    with pytest.raises(PermissionError, match="another user") as info:
+        atomic_write(link, "overwritten")
+    assert str(link) in str(info.value)
+    assert victim.read_text() == "precious" and link.is_symlink()
+    assert _temps(shared) == [] and _temps(tmp_path) == []
+
+
+@root_only
+def test_links_the_kernel_would_follow_are_followed(tmp_path):
+    victim = tmp_path / "target.txt"
+    # our own link in a sticky folder; another user's link in the folder that user owns;
+    # another user's link in a folder that is not sticky and world-writable
+    for mode, folder_owner, link_owner in ((0o1777, 0, 0), (0o1777, 12345, 12345),
+                                           (0o0777, 0, 12345)):
+        folder = tmp_path / f"d{mode:o}_{folder_owner}_{link_owner}"
+        folder.mkdir()
+        folder.chmod(mode)
+        os.chown(folder, folder_owner, folder_owner)
+        link = folder / "out.json"
+        link.symlink_to(victim)
+        os.lchown(link, link_owner, link_owner)
+        atomic_write(link, f"via {folder.name}")
+        assert victim.read_text() == f"via {folder.name}" and link.is_symlink()
