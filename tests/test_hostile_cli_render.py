@@ -565,3 +565,55 @@ def test_commas_do_not_hide_real_nesting():
             expr.parse(text)
     assert expr._depth_bound("sum(" + ", ".join(["a*b*c"] * 500) + ")")[0] < 10
     assert expr._depth_bound("f(a*b, g(c*d*e), h)")[0] < 10
+
+
+def _flood_peak(monkeypatch, limit: int, stream: str) -> tuple[int, render.RenderError]:
+    """Peak Python memory while a flooding ``dot`` is stopped at ``limit`` bytes."""
+    import tracemalloc
+
+    monkeypatch.setattr(render, "MAX_OUTPUT" if stream == "stdout" else "MAX_STDERR", limit)
+    tracemalloc.start()
+    try:
+        with pytest.raises(render.RenderError) as info:
+            render.render_svg("digraph { a -> b }", timeout=20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, info.value
+
+
+@hang_platform
+@pytest.mark.parametrize("stream", ["stdout", "stderr"])
+def test_a_dot_that_floods_its_output_is_stopped_at_the_limit(tmp_path, monkeypatch, stream):
+    pid_file = tmp_path / "dot.pid"
+    redirect = "" if stream == "stdout" else " >&2"
+    bindir = make_dot(tmp_path, f'echo $$ > "{pid_file}"\nexec yes "<svg>{"A" * 60}"{redirect}\n')
+    use_dot(monkeypatch, bindir)
+    small, error = _flood_peak(monkeypatch, 1 << 20, stream)
+    large, _ = _flood_peak(monkeypatch, 4 << 20, stream)
+    assert not isinstance(error, render.RenderTimeout)  # stopped by the limit, not the clock
+    name = "standard output" if stream == "stdout" else "standard error"
+    assert str(bindir / "dot") in str(error) and name in str(error) and "1 MiB" in str(error)
+    assert error.renderer == str(bindir / "dot") and "max_nodes" in str(error)
+    # memory follows the limit, not how long the program would go on writing
+    assert small < 3 * (1 << 20) + (1 << 20) and large < 3 * (4 << 20) + (1 << 20)
+    assert large < 8 * small
+    pid = int(pid_file.read_text())
+    for _ in range(50):
+        if gone(pid):
+            break
+        time.sleep(0.1)
+    assert gone(pid)
+
+
+def test_the_output_limits_are_documented():
+    assert render.MAX_OUTPUT == 64 << 20 == render.MAX_WASM_SOURCE
+    assert render.MAX_STDERR <= render.MAX_OUTPUT
+    assert "MAX_OUTPUT" in (render.__doc__ or "") and "64 MiB" in (render.__doc__ or "")
+
+
+@hang_platform
+def test_a_large_answer_from_dot_is_read_whole(tmp_path, monkeypatch):
+    use_dot(monkeypatch, make_dot(tmp_path, "exec cat\n"))  # echoes while it reads
+    source = "digraph { " + "a -> b; " * 400_000 + "}"
+    assert render.render_svg(source) == source

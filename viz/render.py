@@ -11,7 +11,10 @@ The renderer is chosen in this order:
 A renderer gets :data:`DEFAULT_TIMEOUT` seconds (or ``timeout=``, or the environment variable
 ``AUTOGRAD_CORE_RENDER_TIMEOUT``) and is stopped after that: the ``dot`` process is killed,
 the WebAssembly Graphviz interrupted through wasmtime's epoch interruption (it also gets at
-most :data:`WASM_MEMORY_LIMIT` bytes of memory). Every failure of a renderer that was found,
+most :data:`WASM_MEMORY_LIMIT` bytes of memory). What ``dot`` writes is read as it comes, and
+``dot`` is stopped as soon as it has written more than :data:`MAX_OUTPUT` bytes (64 MiB) of
+SVG or :data:`MAX_STDERR` bytes (1 MiB) of messages, so a runaway program on ``PATH`` costs
+bounded memory and time. Every failure of a renderer that was found,
 a timeout included, is a :class:`RenderError` naming the renderer, what happened and what to
 do. Any ``str`` is accepted as DOT text: characters UTF-8 cannot carry (a lone surrogate) and
 NUL become U+FFFD.
@@ -23,10 +26,12 @@ import atexit
 import math
 import os
 import re
+import selectors
 import shutil
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,8 @@ from autograd_core.files import atomic_write as _atomic_write
 __all__ = [
     "DEFAULT_TIMEOUT",
     "INSTALL_HINT",
+    "MAX_OUTPUT",
+    "MAX_STDERR",
     "TIMEOUT_ENV",
     "WASM_MEMORY_LIMIT",
     "RenderError",
@@ -65,6 +72,12 @@ TIMEOUT_ENV = "AUTOGRAD_CORE_RENDER_TIMEOUT"
 WASM_MEMORY_LIMIT = 1 << 30
 #: The longest DOT text (UTF-8 bytes) handed to the WebAssembly Graphviz.
 MAX_WASM_SOURCE = 64 << 20
+#: The most SVG (bytes) taken from the system ``dot``: past it, ``dot`` is stopped and
+#: :class:`RenderError` raised (the same 64 MiB as the WebAssembly side's DOT text limit).
+MAX_OUTPUT = 64 << 20
+#: The most a system ``dot`` may write to its standard error (warnings) before it is stopped.
+MAX_STDERR = 1 << 20
+_CHUNK = 1 << 16
 
 _WHAT_TO_DO = (
     "draw a smaller graph (fewer nodes: pass max_nodes, e.g. max_nodes=100, or draw a part "
@@ -304,6 +317,80 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
                 pass
 
 
+class _OverLimit(Exception):
+    """The renderer wrote more than we take on one of its streams."""
+
+    def __init__(self, stream: str, limit: int) -> None:
+        super().__init__(stream)
+        self.stream = stream
+        self.limit = limit
+
+
+def _size(count: int) -> str:
+    """A byte count in words: ``64 MiB``, ``1000 bytes``."""
+    return f"{count >> 20} MiB" if count >= 1 << 20 and count % (1 << 20) == 0 else (
+        f"{count} bytes")
+
+
+def _exchange(process: subprocess.Popen[bytes], data: bytes,
+              seconds: float) -> tuple[bytes, bytes]:
+    """Feed ``data`` to ``process`` and read what it writes, chunk by chunk, never holding
+    more than :data:`MAX_OUTPUT` bytes of its standard output or :data:`MAX_STDERR` of its
+    standard error. Raises :class:`_OverLimit` past either, ``subprocess.TimeoutExpired``
+    after ``seconds``; the caller stops the process."""
+    deadline = time.monotonic() + seconds
+    stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
+    assert stdin is not None and stdout is not None and stderr is not None
+    out: list[bytes] = []
+    err: list[bytes] = []
+    sizes = {stdout.fileno(): 0, stderr.fileno(): 0}
+    chunks = {stdout.fileno(): out, stderr.fileno(): err}
+    limits = {stdout.fileno(): ("standard output", MAX_OUTPUT),
+              stderr.fileno(): ("standard error", MAX_STDERR)}
+    view = memoryview(data)
+    sent = 0
+    stdin_fd = stdin.fileno()
+    with selectors.DefaultSelector() as selector:
+        if data:
+            os.set_blocking(stdin.fileno(), False)
+            selector.register(stdin.fileno(), selectors.EVENT_WRITE)
+        else:
+            stdin.close()
+        selector.register(stdout.fileno(), selectors.EVENT_READ)
+        selector.register(stderr.fileno(), selectors.EVENT_READ)
+        while selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise subprocess.TimeoutExpired(process.args, seconds)
+            for key, _ in selector.select(left):
+                fd = key.fd
+                if fd == stdin_fd:
+                    try:
+                        sent += os.write(fd, view[sent:sent + _CHUNK])
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:  # it stopped reading: its exit code will say why
+                        sent = len(data)
+                    if sent >= len(data):
+                        selector.unregister(fd)
+                        stdin.close()
+                    continue
+                chunk = os.read(fd, _CHUNK)
+                if not chunk:
+                    selector.unregister(fd)
+                    continue
+                sizes[fd] += len(chunk)
+                stream, limit = limits[fd]
+                if sizes[fd] > limit:
+                    raise _OverLimit(stream, limit)
+                chunks[fd].append(chunk)
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise subprocess.TimeoutExpired(process.args, seconds)
+    process.wait(timeout=left)
+    return b"".join(out), b"".join(err)
+
+
 def _render_with_dot(dot: str, data: bytes, seconds: float) -> str | None:
     """SVG from the system ``dot``; ``None`` when it cannot be started at all."""
     options: dict[str, Any] = {"start_new_session": True} if os.name == "posix" else {}
@@ -315,7 +402,10 @@ def _render_with_dot(dot: str, data: bytes, seconds: float) -> str | None:
     except (OSError, ValueError):
         return None  # not runnable after all: the caller falls through to WebAssembly
     try:
-        out, err = process.communicate(data, timeout=seconds)
+        if os.name == "posix":
+            out, err = _exchange(process, data, seconds)
+        else:  # pragma: no cover - Windows: no select() on pipes
+            out, err = process.communicate(data, timeout=seconds)
     except subprocess.TimeoutExpired:
         _stop(process)
         raise RenderTimeout(
@@ -323,9 +413,21 @@ def _render_with_dot(dot: str, data: bytes, seconds: float) -> str | None:
             f"{_timeout_advice(seconds)}",
             renderer=dot, reason=f"timed out after {seconds:g} s",
         ) from None
+    except _OverLimit as over:
+        _stop(process)
+        reason = (f"it wrote more than {_size(over.limit)} to its {over.stream} (the limit) "
+                  "and was stopped")
+        raise RenderError(
+            f"Graphviz `{dot} -Tsvg`: {reason}. Check that `{dot}` is Graphviz's dot, or "
+            f"{_WHAT_TO_DO}",
+            renderer=dot, reason=reason,
+        ) from None
     except BaseException:  # Ctrl-C, or a failure writing to it: never leave it running
         _stop(process)
         raise
+    for stream in (process.stdin, process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
     code = process.returncode
     if code != 0:
         if code < 0:
