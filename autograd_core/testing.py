@@ -109,12 +109,16 @@ def is_smooth_at(op: Op, inputs: Sequence[float], margin: float = 1e-3) -> bool:
     Defined (in its domain, finite value and derivatives) at ``inputs`` and at each input moved
     by ``±margin``; every local derivative within 10% of ``1 + |derivative|`` of its value at
     ``inputs`` across that neighbourhood, and the op's own central difference with step
-    ``margin`` within 10% of the derivative: so not at a kink, a jump, a domain edge or a
-    near-singular point.
+    ``margin`` within 10% of the derivative, and the derivatives' one-sided slopes alike: so
+    not at a kink (of the op or of its derivative), a jump, a domain edge or a near-singular
+    point.
 
     >>> from autograd_core import log, relu
     >>> is_smooth_at(log, [2.0]), is_smooth_at(log, [0.0005]), is_smooth_at(relu, [1e-4])
     (True, False, False)
+    >>> from autograd_core import elu
+    >>> is_smooth_at(elu, [0.5]), is_smooth_at(elu, [1e-4])     # elu'' jumps at 0
+    (True, False)
     """
     inputs = [float(x) for x in inputs]
     here = _value_and_local(op, inputs)
@@ -136,6 +140,11 @@ def is_smooth_at(op: Op, inputs: Sequence[float], margin: float = 1e-3) -> bool:
         # The derivatives barely change across the neighbourhood ...
         for d, hi, lo in zip(local, up_local, down_local, strict=True):
             if max(abs(hi - d), abs(lo - d)) > 0.1 * (1.0 + abs(d)):
+                return False
+            # ... and bend the same way on both sides: no kink in the derivative itself
+            # (elu'' jumps at 0), where second derivatives are not checkable either.
+            right, left = (hi - d) / margin, (d - lo) / margin
+            if abs(right - left) > 0.1 * (1.0 + max(abs(right), abs(left))):
                 return False
         # ... and the value moves as the derivative says (no jump, no pole in between).
         slope = (up - down) / (2 * margin)
