@@ -89,6 +89,12 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
     a graph, so they can be differentiated again. Such a gradient is built from the nodes that
     hold it (``x.grad`` refers to ``x``), a reference cycle as in PyTorch: reset the gradients
     (``root.zero_grad()``) to let the graph be freed at once rather than by the collector.
+
+    If a rule fails (raises) during the pass, the gradients already sent stay where they
+    are, as in PyTorch: leaves may hold part of this pass, so a retry would count it twice.
+    Call ``zero_grad`` on them (``root.zero_grad()``, ``model.zero_grad()``) before trying
+    again. With ``create_graph=True`` or inside ``detect_anomaly()`` the pass is all or
+    nothing: a failure leaves every ``.grad`` as it was.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward() needs a Value, got {type(root).__name__}")

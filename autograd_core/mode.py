@@ -77,25 +77,29 @@ class _ModeChange:
             _mode.set(top[1])
             return
         # Blocks closed out of order (a generator suspended inside a block, say): take this
-        # object's innermost entry out of the stack. The block opened just inside it inherits
-        # what this one found, so once all are closed the starting mode is back.
-        above: list[_Open] = []
+        # object's innermost entry out of the stack and apply the changes of the blocks still
+        # open again, oldest first, to what the oldest one found. So this exit removes exactly
+        # its own change (a no_grad() closed inside detect_anomaly() turns recording back on,
+        # as in PyTorch), and the blocks above it restore the recomputed modes when they close.
+        entries: list[_Open] = []
         entry = top
-        while entry is not None and entry[0] is not self:
-            above.append(entry)
+        while entry is not None:
+            entries.append(entry)
             entry = entry[2]
-        if entry is None:
+        mine = next((i for i, e in enumerate(entries) if e[0] is self), None)
+        if mine is None:
             raise RuntimeError(
                 f"{self!r} is closed in a context (thread or asyncio task) it was not "
                 "entered in; enter and leave a mode in the same thread or task"
             )
-        rest = entry[2]
-        if above:
-            owner, _, _ = above.pop()
-            rest = (owner, entry[1], rest)
-        for owner, found, _ in reversed(above):
-            rest = (owner, found, rest)
+        mode = entries[-1][1]  # what the oldest open block found
+        del entries[mine]
+        rest: _Open | None = None
+        for owner, _, _ in reversed(entries):
+            rest = (owner, mode, rest)
+            mode = _canonical(replace(mode, **owner._changes))
         _open.set(rest)
+        _mode.set(mode)
 
     def __call__(self, func: F) -> F:
         """Decorate ``func`` so that each call runs in this mode (also generators, coroutines)."""

@@ -9,6 +9,7 @@ for a differentiable gradient. Built-in ops (in :mod:`autograd_core.ops`) and us
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import keyword
@@ -16,6 +17,7 @@ import math
 import os
 import pickle
 import sys
+import unicodedata
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
@@ -80,13 +82,19 @@ class Op:
             raise TypeError(f"an op needs a non-empty str name, got {name!r}")
         if not callable(forward):
             raise TypeError(f"op {name!r}: forward must be callable, got {type(forward).__name__}")
-        rules = tuple(rules)
+        # A constant given as a float subclass (np.float64) is kept as a plain float, so the
+        # gradients it makes are floats.
+        rules = tuple(float(r) if isinstance(r, float) else r for r in rules)
         for rule in rules:
             if not (callable(rule) or isinstance(rule, float)):
                 raise TypeError(
                     f"op {name!r}: each derivative rule must be callable (or a float constant), "
                     f"got {type(rule).__name__}"
                 )
+        if check is not None and not callable(check):
+            raise TypeError(
+                f"op {name!r}: check must be a function of the inputs, got {type(check).__name__}"
+            )
         if arity is None:
             if len(rules) != 1:
                 raise ValueError(
@@ -184,25 +192,45 @@ class Op:
         if self.check is not None:
             err = self.check(*inputs)
             if err is not None:
-                raise refusal(self, err)
+                raise refusal(self, err, inputs)
         if self.arity is None:
             return result_as_float(self, self.forward(list(inputs)))
         return result_as_float(self, self.forward(*inputs))
 
 
-def refusal(op: Op, err: Any) -> BaseException | type[BaseException]:
-    """What ``op``'s domain check returned, if it is an exception; else a TypeError naming the op.
+def refusal(op: Op, err: Any, inputs: Sequence[Any] = ()) -> Exception:
+    """The exception to raise for what ``op``'s domain check returned on ``inputs``.
 
-    Called only when the check returned something other than None, so it costs nothing on
-    inputs inside the domain.
+    An ``Exception`` instance is raised as it is; an ``Exception`` class is made into one
+    whose message names the op and the inputs. Anything else -- a non-exception, or a
+    ``BaseException`` that is no ``Exception`` (``SystemExit``, ``KeyboardInterrupt``), which
+    would stop the program -- gives a TypeError naming the op. Called only when the check
+    returned something other than None, so it costs nothing on inputs inside the domain.
     """
-    if isinstance(err, BaseException) or (
+    if isinstance(err, Exception):
+        return err
+    if isinstance(err, type) and issubclass(err, Exception):
+        shown = ", ".join(f"{_plain(x)!r:.40}" for x in inputs)
+        try:
+            made = err(f"op {op.name!r} is not defined at ({shown}): its check returned "
+                       f"{err.__name__}")
+        except Exception:  # a class that cannot be made from a message
+            made = None
+        if isinstance(made, Exception):
+            return made
+        problem = f"the class {err.__name__}, which cannot be made from a message"
+    elif isinstance(err, BaseException) or (
         isinstance(err, type) and issubclass(err, BaseException)
     ):
-        return err
+        name = err.__name__ if isinstance(err, type) else type(err).__name__
+        problem = (f"{err!r:.80}; {name} is not an Exception subclass (raising it would stop "
+                   "the program, not report the input)")
+    else:
+        problem = f"{type(err).__name__} {err!r:.80}"
     return TypeError(
-        f"the check of op {op.name!r} must return an exception for inputs outside the domain, "
-        f"or None for inputs inside it; it returned {type(err).__name__} {err!r:.80}"
+        f"the check of op {op.name!r} must return an exception (an Exception instance or "
+        "class) for inputs outside the domain, or None for inputs inside it; it returned "
+        f"{problem}"
     )
 
 
@@ -427,6 +455,112 @@ def rule_failure(node: Value, *, symbolic: bool = False) -> Exception | None:
     return None
 
 
+# --------------------------------------------------------------------------- users' rules
+# primitive() wraps the rules and the check of a user's op (never the engine's own ops, whose
+# backward stays as fast as it is) so that what they return is checked where they return it,
+# on every path: the fast backward pass, create_graph, gradients(), the steps.
+def _derivative(name: str, index: int | None, d: Any, args: Sequence[Any]) -> Any:
+    """A rule's result ``d`` as a derivative: a float on float inputs; on Values (the
+    ``create_graph`` path) a Value or a float. Anything else is a TypeError naming the op."""
+    symbolic = isinstance(args[-1], Value)
+    where = f"derivative rule #{index} of op {name!r}" if index is not None else (
+        f"the derivative rule of variadic op {name!r}"
+    )
+    if isinstance(d, Value):
+        if symbolic:
+            return d
+        raise TypeError(
+            f"{where} returned a Value on float inputs ({_at(args)}); on floats a rule must "
+            "return a number. A Value the rule uses from outside its arguments makes the "
+            "gradient a Value: use its .data, or compute with the arguments only"
+        )
+    try:
+        return to_float(d, "a derivative")
+    except TypeError:
+        pass
+    except ValueError as exc:
+        raise ValueError(f"{where} returned {type(d).__name__} at ({_at(args)}): {exc}") from None
+    raise TypeError(
+        f"{where} returned {type(d).__name__} {d!r:.80} at ({_at(args)}); a rule must return "
+        "a real number (int or float; not bool or complex), or a Value on Values"
+    )
+
+
+def _at(args: Sequence[Any]) -> str:
+    if len(args) == 2 and isinstance(args[0], list):  # a variadic rule's (inputs, out)
+        inputs = ", ".join(f"{_plain(v)!r}" for v in args[0][:5])
+        more = ", ..." if len(args[0]) > 5 else ""
+        return f"inputs=[{inputs}{more}], out={_plain(args[1])!r}"
+    names = ("x", "out") if len(args) == 2 else ("a", "b", "out")
+    return ", ".join(f"{n}={_plain(v)!r}" for n, v in zip(names, args, strict=False))
+
+
+def _guard_rule(name: str, index: int, rule: Callable[..., Any]) -> Callable[..., Any]:
+    """``rule`` of input ``index`` of a user's op, returning only what a derivative may be."""
+
+    @functools.wraps(rule)  # keeps the signature, which rule_failure reads
+    def guarded(*args: Any) -> Any:
+        d = rule(*args)
+        if type(d) is float:
+            return d
+        return _derivative(name, index, d, args)
+
+    return guarded
+
+
+def _guard_variadic_rule(name: str, rule: Callable[..., Any]) -> Callable[..., Any]:
+    """A user's variadic rule, returning only a list of derivatives, one per input."""
+
+    @functools.wraps(rule)
+    def guarded(inputs: list[Any], out: Any) -> Any:
+        result = rule(inputs, out)
+        if not isinstance(result, (list, tuple)):
+            raise TypeError(
+                f"the derivative rule of variadic op {name!r} must return a list (or tuple) of "
+                f"{len(inputs)} derivatives, one per input; it returned "
+                f"{type(result).__name__} {result!r:.80}"
+            )
+        if len(result) != len(inputs):
+            raise ValueError(
+                f"the derivative rule of variadic op {name!r} returned {len(result)} "
+                f"derivatives for {len(inputs)} inputs; it must return one per input"
+            )
+        for d in result:
+            if type(d) is not float:
+                break
+        else:
+            return result
+        local = []
+        for i, d in enumerate(result):
+            if type(d) is not float:
+                try:
+                    d = _derivative(name, None, d, (inputs, out))
+                except (TypeError, ValueError) as exc:
+                    raise type(exc)(f"{exc} (derivative #{i})") from None
+            local.append(d)
+        return local
+
+    return guarded
+
+
+def _guard_check(name: str, params: str, check: Callable[..., Any]) -> Callable[..., Any]:
+    """A user's domain check; called with the wrong number of inputs it names the op."""
+
+    @functools.wraps(check)
+    def guarded(*inputs: Any) -> Any:
+        try:
+            return check(*inputs)
+        except TypeError:
+            problem = _call_problem(check, inputs)
+            if problem is None:  # the check's own TypeError
+                raise
+            raise TypeError(
+                f"the check of op {name!r} must take ({params}), the op's inputs: {problem}"
+            ) from None
+
+    return guarded
+
+
 # --------------------------------------------------------------------------- exposing ops
 # The operator and method bodies below repeat record()'s default branch on purpose: every
 # node of every graph is made here, and a call to a shared helper would add about a fifth to
@@ -444,7 +578,7 @@ def _binary_methods(op: Op) -> tuple[Callable[..., Value], Callable[..., Value]]
         if check is not None:
             err = check(a, b)
             if err is not None:
-                raise refusal(op, err)
+                raise refusal(op, err, (a, b))
         data = forward(a, b)
         if _current() is _DEFAULT:
             out = _new(Value)
@@ -475,7 +609,7 @@ def _unary_method(op: Op) -> Callable[[Value], Value]:
         if check is not None:
             err = check(a)
             if err is not None:
-                raise refusal(op, err)
+                raise refusal(op, err, (a,))
         data = forward(a)
         if type(data) is not float:  # a user's forward may return an int, or worse
             data = result_as_float(op, data)
@@ -506,17 +640,22 @@ def install(op: Op, *, method: str | None = None, dunder: str | None = None) -> 
         else:
             setattr(Value, f"__{dunder}__", _unary_method(op))
     if method is not None:
-        _check_method_name(method, op.name)
+        method = _check_method_name(method, op.name)
         setattr(Value, method, _unary_method(op) if op.arity == 1 else _binary_methods(op)[0])
     return op
 
 
-def _check_method_name(method: Any, op_name: str) -> None:
-    """Refuse a method name that is not a plain identifier or that ``Value`` already uses.
+def _check_method_name(method: Any, op_name: str) -> str:
+    """The method name as Python reads it; refuse one that is not a plain identifier or that
+    ``Value`` already uses.
 
-    A name ``Value`` has (``backward``, ``data``, ``grad``, a slot, an inherited ``object``
-    attribute) may only be taken again by a method an op of that same name installed.
+    Python reads identifiers in NFKC form (``x.\ufb01()``, with the "fi" ligature, calls
+    ``x.fi``), so the name is normalised first. A name ``Value`` has (``backward``, ``data``,
+    ``grad``, a slot, an inherited ``object`` attribute) may only be taken again by a method
+    an op of that same name installed.
     """
+    if isinstance(method, str):
+        method = unicodedata.normalize("NFKC", method)
     if not isinstance(method, str) or not method.isidentifier() or keyword.iskeyword(method):
         raise ValueError(
             f"op {op_name!r}: a method name must be a Python identifier, got {method!r}; "
@@ -531,7 +670,7 @@ def _check_method_name(method: Any, op_name: str) -> None:
             existing = vars(klass)[method]
             owner = getattr(existing, "__autograd_op__", None)
             if owner is not None and owner.name == op_name:
-                return
+                return method
             what = f"installed by op {owner.name!r}" if owner is not None else (
                 f"from {klass.__name__}"
             )
@@ -539,6 +678,7 @@ def _check_method_name(method: Any, op_name: str) -> None:
                 f"op {op_name!r}: Value already has an attribute {method!r} ({what}); "
                 "pick another name, or use method=False and call the op as a function"
             )
+    return method
 
 
 _registry: dict[str, Op] = {}
@@ -648,6 +788,15 @@ def primitive(
     the derivatives as text for explanations (``"1 - {out}**2"``). The op then works
     with ``backward``, ``create_graph``, ``no_grad``, drawing and ``gradcheck`` like a built-in.
 
+    What the rules and the check return is checked, on every path, with a TypeError naming
+    the op and the rule: on floats a rule returns a real number (an int or a NumPy scalar is
+    turned into a float; a bool, a complex or a Value is refused), on Values a Value or a
+    number; a variadic rule returns a list or tuple with one derivative per input. The check
+    returns None, or an ``Exception`` instance or class to raise (a class gets a message
+    naming the op and the inputs); ``SystemExit`` and other non-``Exception`` results are
+    refused. A method name is read as Python reads identifiers (NFKC: ``"\ufb01"``, the
+    "fi" ligature, installs ``fi``).
+
     A name is taken once. Defining it again replaces the op, with an
     :class:`OpRedefinedWarning`, when the new definition comes from the same place (the same
     file and line: a notebook cell run again, a reloaded module), from another notebook cell
@@ -660,13 +809,28 @@ def primitive(
     >>> x = Value(2.0); y = cube(x); y.backward(); (y.data, x.grad)
     (8.0, 12.0)
     """
+    site = _caller_site(1)
     if name in _registry:  # refused before anything is built
-        _may_replace(name, _caller_site(1), replace)
+        _may_replace(name, site, replace)
     arity = None if variadic else len(derivatives)
     if method:  # checked before anything is built or registered
         if arity != 1:
             raise ValueError(f"method=True is for ops of one input; {name!r} has {arity}")
         _check_method_name(name, name)
+    if not _is_builtin_site(site) and isinstance(name, str):
+        # A user's op: what its rules and check return is checked (the engine's are trusted).
+        if variadic:
+            derivatives = tuple(
+                _guard_variadic_rule(name, r) if callable(r) else r for r in derivatives
+            )
+        else:
+            derivatives = tuple(
+                _guard_rule(name, i, r) if callable(r) and not isinstance(r, float) else r
+                for i, r in enumerate(derivatives)
+            )
+        if callable(check):
+            params = "*inputs" if variadic else ("x" if arity == 1 else "a, b")
+            check = _guard_check(name, params, check)
     op = Op(
         name, forward, derivatives, arity=arity, check=check,
         doc=doc or f"The {name} op.", formulas=formulas, accumulate=accumulate,

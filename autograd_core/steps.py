@@ -36,6 +36,7 @@ __all__ = [
     "explain",
     "expression",
     "format_number",
+    "label_text",
     "node_names",
 ]
 
@@ -56,11 +57,45 @@ def format_number(x: Any) -> str:
     """
     if isinstance(x, Value):
         x = x.data
-    x = float(x)
+    if type(x) is not float:
+        try:
+            if isinstance(x, (bool, str, bytes, bytearray)):
+                raise TypeError
+            x = float(x)
+        except Exception:  # a field set by hand to a non-number (v.grad = "oops"): show it
+            try:
+                return f"{x!r:.40}"
+            except Exception:
+                return f"<{type(x).__name__}>"
     text = f"{x:.4g}"
     if math.isfinite(x) and not any(c in text for c in ".en"):
         text += ".0"
     return text
+
+
+def label_text(label: Any) -> str:
+    """A node's label as text, for names: a ``str`` as it is, anything else by ``str()``.
+
+    ``Value()`` takes only a ``str`` label, but ``.label`` can be set to anything later. A
+    false label (``None``, ``0``, an empty list) is no label, like ``""``; any other is shown
+    as ``str(label)``: ``5`` as ``5``, ``["L"]`` as ``['L']`` and bytes as their repr
+    (``b'b'``: the engine does not guess an encoding). A label whose ``str()`` fails or is no
+    ``str`` is shown as ``<TypeName>``.
+
+    >>> label_text("x"), label_text(5), label_text(b"b"), label_text(None)
+    ('x', '5', "b'b'", '')
+    """
+    if type(label) is str:
+        return label
+    try:
+        if not label:
+            return ""
+        if isinstance(label, str):
+            return str.__str__(label)  # a str subclass, as plain text
+        text = str(label)
+    except Exception:
+        return f"<{type(label).__name__}>"
+    return str.__str__(text) if isinstance(text, str) else f"<{type(label).__name__}>"
 
 
 def node_names(root: Value) -> dict[Value, str]:
@@ -68,7 +103,9 @@ def node_names(root: Value) -> dict[Value, str]:
 
     Generated names count in forward order (inputs first); an unlabelled root is ``out``
     (``out_2`` if a label already says ``out``). A label used by two different nodes gets a
-    suffix on its second use (``x``, ``x_2``), so every name points at one node.
+    suffix on its second use (``x``, ``x_2``), so every name points at one node. Every name
+    is a ``str``: a label set to something else after creation is read by
+    :func:`label_text` (``5`` is named ``"5"``).
 
     >>> from autograd_core import Value
     >>> x = Value(2.0, label="x")
@@ -77,12 +114,15 @@ def node_names(root: Value) -> dict[Value, str]:
     ['out', 't1', 'x']
     """
     forward = topological_order(root)[::-1]
-    taken = {node.label for node in forward if node.label}
+    labels = [
+        label if type(label) is str else label_text(label)
+        for label in [node.label for node in forward]
+    ]
+    taken = {label for label in labels if label}
     names: dict[Value, str] = {}
     used: set[str] = set()
     counter = 0
-    for node in forward:
-        label = node.label
+    for node, label in zip(forward, labels, strict=True):
         if label:
             name = label
             suffix = 1

@@ -150,7 +150,7 @@ class Value:
 
     def __repr__(self) -> str:
         grad = self.grad.data if isinstance(self.grad, Value) else self.grad
-        parts = [f"data={self.data:.4f}", f"grad={grad:.4f}"]
+        parts = [_field("data", self.data), _field("grad", grad)]
         if self._op is not None:
             parts.append(f"op={self._op.name!r}")
         if self.label:
@@ -182,7 +182,9 @@ class Value:
         """Fill ``.grad`` of every node this one depends on with d(self)/d(node).
 
         ``grad`` seeds the root (default 1.0). With ``create_graph=True`` every gradient is a
-        ``Value`` with a graph of its own, so it can be differentiated again.
+        ``Value`` with a graph of its own, so it can be differentiated again. If a rule fails
+        during the pass, leaves keep what was sent before (as in PyTorch): ``zero_grad``
+        before trying again (see :func:`autograd_core.backward`).
         """
         from .graph import backward
 
@@ -265,6 +267,22 @@ class Value:
 
 def _number(x: Any) -> float:
     return x.data if isinstance(x, Value) else to_float(x, "the other operand")
+
+
+def _field(name: str, x: Any) -> str:
+    """``name=x`` for a repr: a float to 4 decimals; anything else (``v.grad = "oops"``
+    set by hand) as its own repr, so that showing a broken node never raises."""
+    if type(x) is float:
+        return f"{name}={x:.4f}"
+    try:
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            return f"{name}={float(x):.4f}"
+    except OverflowError:
+        pass
+    try:
+        return f"{name}={x!r:.60}"
+    except Exception:
+        return f"{name}=<{type(x).__name__}>"
 
 
 _new_node = object.__new__

@@ -323,8 +323,10 @@ class Module:
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Set every parameter from ``state`` (as made by ``state_dict``).
 
-        All or nothing: a missing, unexpected or non-numeric entry raises ``ValueError`` and
-        leaves the module unchanged.
+        A value may be any real number ``Value()`` takes (int, float, NumPy scalars,
+        ``Fraction``, ``Decimal``; not bool). All or nothing: a missing, unexpected or
+        non-numeric entry, or a number too large for a float, raises ``ValueError`` naming it
+        and leaves the module unchanged.
         """
         if not isinstance(state, Mapping):
             raise TypeError(
@@ -346,14 +348,14 @@ class Module:
         values = {}
         for name in named:
             v = state[name]
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise ValueError(f"parameter {name!r} must be a number, got {v!r:.60}")
-            try:
-                values[name] = float(v)
-            except OverflowError:
+            if type(v) is float:
+                values[name] = v
+                continue
+            try:  # every number Value() takes (NumPy scalars, Fraction, Decimal), not bool
+                values[name] = to_float(v, f"parameter {name!r}")
+            except TypeError:
                 raise ValueError(
-                    f"parameter {name!r} is an int too large for a float "
-                    f"({v.bit_length()} bits); give a number below about 1.8e308"
+                    f"parameter {name!r} must be a number, got {type(v).__name__} {v!r:.60}"
                 ) from None
         for name, p in named.items():
             p.data = values[name]
