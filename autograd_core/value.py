@@ -153,8 +153,15 @@ class Value:
         parts = [_field("data", self.data), _field("grad", grad)]
         if self._op is not None:
             parts.append(f"op={self._op.name!r}")
-        if self.label:
-            parts.append(f"label={self.label!r}")
+        label = self.label
+        if type(label) is str:
+            if label:
+                parts.append(f"label={label!r}")
+        else:  # set by hand to something else: shown by its repr, whatever it is
+            try:
+                parts.append(f"label={label!r:.60}")
+            except Exception:
+                parts.append(f"label=<{type(label).__name__}>")
         return f"Value({', '.join(parts)})"
 
     def __format__(self, spec: str) -> str:

@@ -101,6 +101,18 @@ def test_repr_shows_a_bad_field_as_it_is(field, bad):
     assert "op='*'" in text
 
 
+def test_repr_shows_any_label_even_one_whose_repr_fails():
+    class NoRepr:
+        def __repr__(self):
+            raise RuntimeError("no")
+
+    x = Value(2.0)
+    x.label = NoRepr()
+    assert repr(x) == "Value(data=2.0000, grad=0.0000, label=<NoRepr>)"
+    x.label = 5
+    assert repr(x) == "Value(data=2.0000, grad=0.0000, label=5)"
+
+
 # --------------------------------------------------------------------------- custom rules
 def _backward(how, y, x):
     if how == "backward":
