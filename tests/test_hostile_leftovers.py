@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from autograd_core import (
+    Op,
     Stepper,
     Value,
     backward_steps,
@@ -210,7 +211,12 @@ def test_a_variadic_rule_may_return_a_tuple_or_numpy_numbers():
 
 
 def test_built_in_ops_rules_are_not_wrapped_and_user_ops_rules_are():
-    for op in registered_ops().values():
+    # The built-ins are the ops of the op table (other tests register user ops as they run).
+    from autograd_core import ops as table
+
+    built_in = [op for op in vars(table).values() if isinstance(op, Op)]
+    assert len(built_in) > 10
+    for op in built_in:
         for rule in op.rules:
             assert not hasattr(rule, "__wrapped__"), op.name
     custom = primitive("hostile_left_wrapped", math.exp, lambda x, out: out)

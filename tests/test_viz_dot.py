@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import viz
 from autograd_core import Value, sum_of
+from autograd_core.steps import node_names
 from viz.dot import NEGATIVE, POSITIVE, ZERO, group_path
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -169,7 +170,7 @@ def test_any_label_round_trips_into_well_formed_svg(labels: list[str]) -> None:
     leaves = [Value(1.0, label=label) for label in labels]
     root = sum_of(leaves)
     texts = svg_texts(viz.to_svg(root))
-    names = viz.text.display_names(root)
+    names = node_names(root)
     for leaf in leaves:
         path = group_path(leaf.label)  # a dotted label is drawn in its cluster, by its last part
         shown = names[leaf][len(path[-1]) + 1:] if path else names[leaf]

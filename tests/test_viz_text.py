@@ -115,3 +115,17 @@ def test_tree_displays_as_itself() -> None:
 
     t._repr_pretty_(Printer(), False)
     assert printed == [str(t)]
+
+
+def test_a_field_set_by_hand_to_a_non_number_is_shown_not_a_crash() -> None:
+    import viz
+    from autograd_core import Value
+
+    x = Value(2.0, label="x")
+    y = x * x
+    y.label = "y"
+    y.grad = "oops\x1b"
+    text = viz.tree(y)
+    assert "grad='oops\\x1b'" in text and "\x1b" not in text
+    # The drawing colours by number: a non-number grad is drawn as NaN (grey), not a crash.
+    assert "grad nan" in viz.draw_dot(y).source

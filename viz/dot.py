@@ -17,9 +17,9 @@ from typing import Any
 import graphviz
 
 from autograd_core import Value
-from autograd_core.steps import expression
+from autograd_core.steps import expression, label_text, node_names
 
-from .text import display_names, format_field, label_text
+from .text import format_field
 
 __all__ = [
     "COLLAPSE",
@@ -87,9 +87,17 @@ def escape(text: str) -> str:
 
 
 def _number(x: Any) -> float:
+    """A value's number for colours and scales; NaN (grey) for a field set to a non-number."""
     if isinstance(x, Value):
         x = x.data
-    return float(x)
+    if type(x) is float:
+        return x
+    try:
+        if isinstance(x, (bool, str, bytes, bytearray)):
+            raise TypeError
+        return float(x)
+    except Exception:
+        return math.nan
 
 
 def grad_fill(grad: float, scale: float) -> tuple[str, str]:
@@ -402,7 +410,7 @@ def build(
     Values drawn inside a collapsed node are not in the ids but in ``graph.collapsed_into``.
     """
     size_attr = _check_args(root, rankdir, max_nodes, collapse, size)
-    names = display_names(root)
+    names = node_names(root)
     forward = list(names)  # node_names: inputs first, a deterministic topological order
     paths: dict[Value, tuple[str, ...]] = {}
     for node in forward:

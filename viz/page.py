@@ -26,12 +26,13 @@ from autograd_core.steps import (
     _run,
     _start,
     format_number,
+    node_names,
 )
 from autograd_core.value import to_float
 
 from .dot import build, grad_fill, grad_scale
 from .render import RendererNotFound, _check_path, atomic_write, dot_path_for, render_svg
-from .text import display_names, format_field
+from .text import format_field
 
 __all__ = ["PAGE_MAX_NODES", "UNKNOWN", "backward_page", "page_data", "render_page",
            "stepper_html"]
@@ -69,7 +70,7 @@ def _drawn_steps(root: Value, seed: float, keep: set[Value]) -> tuple[list[Step]
         for node in nodes:
             node.grad = 0.0
         order, seed = _prepare(root, seed)
-        names = display_names(root)  # node_names, safe for any label
+        names = node_names(root)
         _start(root, order, seed)
         steps = list(_run(order, names, keep))
         final = {node: float(node.grad) for node in nodes}
@@ -129,7 +130,7 @@ def page_data(
     seed = 1.0 if grad is None else to_float(grad, "the seed gradient")
     _, ids = _build(root, rankdir, max_nodes, None)
     steps, skipped, final = _drawn_steps(root, seed, set(ids))
-    names = display_names(root)
+    names = node_names(root)
     scale = grad_scale(list(final.values()))
 
     def cell(node_id: str, g: float) -> list[str]:
@@ -626,7 +627,7 @@ def stepper_html(
     if isinstance(height, bool) or not isinstance(height, int) or height < 200:
         raise ValueError(f"height must be an int of at least 200 (pixels), got {height!r}")
     _, page = _page_text(root, grad, max_nodes, rankdir, start)
-    title = html.escape(f"backward pass of {display_names(root)[root]}")
+    title = html.escape(f"backward pass of {node_names(root)[root]}")
     return (f'<iframe class="autograd-stepper" title="{_clean(title)}" '
             f'style="width: 100%; height: {height}px; border: 1px solid #ddd; '
             'box-sizing: border-box;" '

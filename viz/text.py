@@ -16,16 +16,13 @@ import sys
 from typing import Any
 
 from autograd_core import Value
-from autograd_core.graph import topological_order
 from autograd_core.steps import expression, node_names
 
 __all__ = [
     "DEFAULT_TREE_LINES",
     "MAX_INDENT",
     "TextTree",
-    "display_names",
     "format_field",
-    "label_text",
     "tree",
     "visible",
 ]
@@ -45,7 +42,13 @@ def format_field(x: Any) -> str:
     """
     if isinstance(x, Value):
         x = x.data
-    x = float(x)
+    if type(x) is not float:
+        try:
+            if isinstance(x, (bool, str, bytes, bytearray)):
+                raise TypeError
+            x = float(x)
+        except Exception:  # a field set by hand to a non-number (v.grad = "oops"): show it
+            return visible(f"{x!r:.40}")
     if x != 0 and math.isfinite(x) and not 1e-4 <= abs(x) < 1e6:
         return f"{x:.4e}"
     return f"{x:.4f}"
@@ -68,57 +71,6 @@ def visible(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-def label_text(label: Any) -> str:
-    """A node's label as text: a ``str`` as it is, anything else (set after creation) by
-    ``str()``, or ``<TypeName>`` when even that fails."""
-    if isinstance(label, str):
-        return label
-    try:
-        text = str(label)
-    except Exception:
-        return f"<{type(label).__name__}>"
-    return text if isinstance(text, str) else f"<{type(label).__name__}>"
-
-
-def display_names(root: Value) -> dict[Value, str]:
-    """:func:`autograd_core.steps.node_names`, with every name a ``str``.
-
-    A label set to a non-str after creation (``v.label = 5``) is shown as ``str(label)``
-    (``"5"``) instead of breaking the drawing; names stay unique.
-    """
-    try:
-        names = node_names(root)
-    except TypeError:  # an unhashable label such as a list
-        names = None
-    if names is not None and all(type(name) is str for name in names.values()):
-        return names
-    # Same rules as node_names, on the labels as text.
-    forward = topological_order(root)[::-1]
-    labels = {node: label_text(node.label) if node.label else "" for node in forward}
-    taken = {text for text in labels.values() if text}
-    used: set[str] = set()
-    result: dict[Value, str] = {}
-    counter = 0
-    for node in forward:
-        base = labels[node]
-        if not base and node is root:
-            base = "out"
-        if base:
-            name, suffix = base, 1
-            while name in used or (base == "out" and not labels[node] and name in taken):
-                suffix += 1
-                name = f"{base}_{suffix}"
-        else:
-            counter += 1
-            name = f"t{counter}"
-            while name in taken or name in used:
-                counter += 1
-                name = f"t{counter}"
-        used.add(name)
-        result[node] = name
-    return result
 
 
 class TextTree(str):
@@ -187,7 +139,7 @@ def tree(
     if not isinstance(root, Value):
         raise TypeError(f"tree() draws a Value, got {type(root).__name__}")
     _check_max(max_nodes)
-    names = {node: visible(name) for node, name in display_names(root).items()}
+    names = {node: visible(name) for node, name in node_names(root).items()}
     lines: list[str] = []
     shown: set[Value] = set()
     limit = sys.maxsize if max_nodes is None else max_nodes
