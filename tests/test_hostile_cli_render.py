@@ -700,3 +700,98 @@ def test_save_svg_checks_the_target_before_rendering(tmp_path, monkeypatch, kind
     with pytest.raises(expected):
         render.write_svg("digraph { a }", target, timeout=60)
     assert not ran.exists()  # refused before the renderer started
+
+
+# --------------------------------------------------------------------------- the user's streams
+def run_redirected(redirect: str, *argv: str) -> tuple[int, str]:
+    """Run the command with a shell redirection (``<&-``, ``>/dev/full``...); (status, stderr)."""
+    import subprocess
+
+    from cli_support import cli_command, environment
+
+    script = f'exec "$@" {redirect}'
+    done = subprocess.run(["sh", "-c", script, "sh", *cli_command(), *argv],
+                          capture_output=True, text=True, env=environment(), timeout=120)
+    return done.returncode, done.stderr
+
+
+@hang_platform
+def test_step_with_standard_input_closed_prints_every_step():
+    import subprocess
+
+    from cli_support import cli_command, environment
+
+    done = subprocess.run(["sh", "-c", 'exec "$@" <&-', "sh", *cli_command(), "step", "x*y",
+                           "x=1", "y=2"], capture_output=True, text=True, env=environment(),
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "internal error" not in done.stderr and "dx" in done.stdout
+
+
+@hang_platform
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["grad", "x", "x=1"], ["step", "x*y", "x=1", "y=2"],
+                                  ["graph", "x", "x=1"], ["grad", "x", "x=1", "--json"]])
+def test_a_full_standard_output_is_the_users_error(argv):
+    code, err = run_redirected("> /dev/full", *argv)
+    assert code == 2, err
+    assert err.count("\n") == 1 and "Traceback" not in err and "Exception ignored" not in err
+    assert "standard output" in err and "No space left" in err
+    assert "internal error" not in err and "None" not in err
+
+
+@hang_platform
+def test_a_closed_standard_output_is_an_error_not_lost_output(tmp_path):
+    code, err = run_redirected(">&-", "grad", "x", "x=1")
+    assert code == 2, err
+    assert err.startswith("autograd-core: error: cannot write to standard output: it is closed")
+    # a command that does not need standard output still works without one
+    code, err = run_redirected(">&-", "graph", "x", "x=1", "-o", str(tmp_path / "g.dot"))
+    assert code == 0, err
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_an_oserror_naming_no_file_away_from_stdout_is_still_internal(monkeypatch, capsys):
+    def broken(args):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setitem(cli._HANDLERS, "grad", broken)
+    assert cli.main(["grad", "x", "x=1"]) == 1
+    assert "internal error: OSError" in capsys.readouterr().err
+
+
+def test_an_oserror_naming_a_file_is_the_users_error(monkeypatch, capsys):
+    def broken(args):
+        raise PermissionError(13, "Permission denied", "/some/where.json")
+
+    monkeypatch.setitem(cli._HANDLERS, "grad", broken)
+    assert cli.main(["grad", "x", "x=1"]) == 2
+    err = capsys.readouterr().err
+    assert err == "autograd-core: error: cannot write /some/where.json: Permission denied\n"
+
+
+def test_demo_out_naming_a_file_is_the_users_error(tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("mine")
+    result = run("demo", "--out", str(target), "--epochs", "1", timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "internal error" not in result.stderr
+    assert str(target) in result.stderr and "not a folder" in result.stderr
+    assert target.read_text() == "mine"
+
+
+def test_demo_writing_onto_a_fifo_is_the_users_error(tmp_path, monkeypatch, capsys):
+    nn_demo = pytest.importorskip("nn.demo")
+    fifo = tmp_path / "model.json"
+    os.mkfifo(fifo)
+
+    def save_model(argv):
+        from autograd_core.files import atomic_write
+
+        atomic_write(fifo, "{}")  # what the demo does at the end of training
+
+    monkeypatch.setattr(nn_demo, "main", save_model)
+    assert cli.main(["demo", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "internal error" not in err
+    assert str(fifo) in err and "FIFO" in err

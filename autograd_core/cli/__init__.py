@@ -12,7 +12,9 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -221,7 +223,7 @@ def _exit_code(exc: SystemExit) -> int:
         return 0
     if isinstance(code, int):
         return code
-    print(code, file=sys.stderr)  # SystemExit("message"), as sys.exit("...") does
+    _print_error(str(code))  # SystemExit("message"), as sys.exit("...") does
     return 1
 
 
@@ -235,8 +237,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     0
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    real = sys.stdout
+    watched = _WatchedOutput(real if real is not None else _ClosedOutput())
+    sys.stdout = watched  # type: ignore[assignment]
     try:
-        return _run(args)
+        return _main(args)
+    finally:
+        if sys.stdout is watched:
+            sys.stdout = real
+
+
+def _main(args: list[str]) -> int:
+    try:
+        code = _run(args)
+        if sys.stdout is not None:
+            sys.stdout.flush()  # a full disk or a closed stream shows up here, not at exit
+        return code
     except UserError as exc:
         _report(exc.message, exc.detail)
         return 2
@@ -246,18 +262,93 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a command that exits on its own
         return _exit_code(exc)
     except KeyboardInterrupt:
-        print(file=sys.stderr)
+        _print_error("")
         return 130
     except BrokenPipeError:
         _silence_stdout()
         return 1
+    except OSError as exc:
+        return _os_error(exc)
     except Exception as exc:  # an internal failure: one line, never a traceback
-        _report(
-            f"internal error: {type(exc).__name__}: {shorten(' '.join(str(exc).split()))} "
-            "(please report this at the project's issue tracker)",
-            "", internal=True,
-        )
+        _internal(exc)
         return 1
+
+
+def _internal(exc: BaseException) -> None:
+    _report(
+        f"internal error: {type(exc).__name__}: {shorten(' '.join(str(exc).split()))} "
+        "(please report this at the project's issue tracker)",
+        "", internal=True,
+    )
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output when the program started without one: writing to it is an error (the
+    output would be lost), so a command that prints fails instead of exiting 0."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
+class _WatchedOutput:
+    """Standard output as given, noting a failed write (a full disk, a closed stream), so
+    that the ``OSError`` it raised, which names no file, is reported as standard output's."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.failed = False
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            self.failed = True
+            raise
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except OSError:
+            self.failed = True
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _stdout_failed() -> bool:
+    """Whether a write to standard output failed (closed, full disk...)."""
+    return bool(getattr(sys.stdout, "failed", False))
+
+
+def _os_error(exc: OSError) -> int:
+    """An ``OSError`` that reached the top: a file or stream of the user's (exit 2, one line
+    naming it) or, rarely, our own failure (exit 1)."""
+    reason = shorten(" ".join((exc.strerror or str(exc)).split()), 200)
+    if exc.filename is not None:
+        name = shorten(os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes))
+                       else str(exc.filename), 200)
+        hint = ""
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            hint = " (a file is where a folder is needed)"
+        _report(f"cannot write {name}: {reason}{hint}", "")
+        return 2
+    if _stdout_failed():
+        _silence_stdout()
+        _report(f"cannot write to standard output: {reason}", "")
+        return 2
+    _internal(exc)
+    return 1
 
 
 #: The longest line an error report prints (each quote of the user's input inside it is
@@ -269,16 +360,28 @@ def _report(message: str, detail: str, internal: bool = False) -> None:
     style = Style.for_stream(sys.stderr)
     label = "error" if not internal else "failure"
     message = shorten(" ".join(message.splitlines()), _LINE_LIMIT)
-    print(f"{PROG}: {style.red(label + ':')} {message}", file=sys.stderr)
+    text = f"{PROG}: {style.red(label + ':')} {message}"
     if detail:
         lines = [shorten(line, _LINE_LIMIT) for line in detail.splitlines()]
-        print("\n".join(lines), file=sys.stderr)
+        text += "\n" + "\n".join(lines)
+    _print_error(text)
+
+
+def _print_error(text: str) -> None:
+    """``text`` on standard error, if there is one that works (else the exit status says it)."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _silence_stdout() -> None:
     """After a closed pipe (``| head``), point stdout at /dev/null so exit does not complain."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass

@@ -243,7 +243,9 @@ def run_graph(args: argparse.Namespace) -> int:
     except BrokenPipeError:
         raise
     except OSError as exc:  # the file could not be written: read-only, full disk...
-        where = shorten(str(exc.filename or args.output or args.html), 120)
+        if exc.filename is None:  # standard output (full, closed): main() says so
+            raise
+        where = shorten(str(exc.filename), 120)
         reason = shorten(exc.strerror or str(exc), 200)
         raise UserError(f"cannot write {where}: {reason}") from None
     return 0
@@ -253,6 +255,15 @@ def run_graph(args: argparse.Namespace) -> int:
 STEP_PROMPT = "[Enter] next step, [a] all, [q] quit: "
 
 
+def _is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal; False for a closed stream (``<&-`` makes it None)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty is not None and isatty())
+    except (OSError, ValueError):
+        return False
+
+
 def run_step(args: argparse.Namespace) -> int:
     """Print the backward pass one step at a time (waiting for a key on a terminal)."""
     from .. import steps
@@ -260,7 +271,7 @@ def run_step(args: argparse.Namespace) -> int:
     bound = bind_arguments(args)
     root = _root(bound)
     stepper = steps.Stepper(root)
-    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not args.all
+    interactive = _is_terminal(sys.stdin) and _is_terminal(sys.stdout) and not args.all
     style = Style.for_stream(sys.stdout)
     plural = "step" if stepper.total == 1 else "steps"
     print(style.bold(f"{root.label} = {bound.expression.text.strip()}") +
@@ -289,6 +300,18 @@ def run_step(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- demo
+def _demo_file_problem(exc: OSError) -> str:
+    """One line for a file the demo could not write (a FIFO, a file where --out's folder
+    should be, a read-only folder, a full disk)."""
+    name = shorten(os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes))
+                   else str(exc.filename), 200)
+    reason = shorten(" ".join((exc.strerror or str(exc)).split()), 200)
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return (f"demo: cannot write into {name}: it is a file, not a folder; give --out a "
+                "folder (it is made if missing)")
+    return f"demo: cannot write {name}: {reason}; choose another --out folder"
+
+
 DEMO_EXPRESSION = "tanh(x*w + b)"
 DEMO_VALUES = ("x=2", "w=-3", "b=6.8813735870195432")
 
@@ -328,7 +351,14 @@ def run_demo(argv: Sequence[str]) -> int:
     entry = getattr(nn_demo, "main", None)
     if not callable(entry):
         return engine_demo(argv)
-    result = entry(list(argv))
+    try:
+        result = entry(list(argv))
+    except (BrokenPipeError, KeyboardInterrupt):
+        raise
+    except OSError as exc:
+        if exc.filename is None:
+            raise  # standard output: main() says so
+        raise UserError(_demo_file_problem(exc)) from None
     if result is None:
         return 0
     return int(result) if isinstance(result, int) else 1
