@@ -31,11 +31,14 @@ from typing import Any
 
 from autograd_core.files import _kind, atomic_write
 
+from .keras import Sequential
 from .module import MLP, Layer, Module, Neuron, get_activation
 
 FORMAT = "autograd-core/nn-model"
 VERSION = 1
-ARCHITECTURES: dict[str, type[Module]] = {"MLP": MLP, "Layer": Layer, "Neuron": Neuron}
+ARCHITECTURES: dict[str, type[Module]] = {
+    "MLP": MLP, "Layer": Layer, "Neuron": Neuron, "Sequential": Sequential,
+}
 _SPECIAL = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -52,7 +55,9 @@ def to_json(model: Module) -> str:
         raise TypeError(f"can only save an nn Module, got {type(model).__name__}")
     kind = type(model).__name__
     if ARCHITECTURES.get(kind) is not type(model):
-        raise TypeError(f"saving a {kind} is not supported; save an MLP, Layer or Neuron")
+        raise TypeError(
+            f"saving a {kind} is not supported; save an MLP, Sequential, Layer or Neuron"
+        )
     _check_saveable(model)
     document = {
         "format": FORMAT,
@@ -247,6 +252,7 @@ _KEYS = {  # kind: (allowed config keys, required ones)
     "MLP": ({"nin", "nouts", "activation", "output_activation"}, {"nin", "nouts"}),
     "Layer": ({"nin", "nout", "activation"}, {"nin", "nout", "activation"}),
     "Neuron": ({"nin", "activation"}, {"nin", "activation"}),
+    "Sequential": ({"nin", "layers"}, {"nin", "layers"}),
 }
 
 
@@ -265,6 +271,8 @@ def _layer_sizes(kind: str, config: dict[str, Any]) -> list[int]:
         raise ValueError(
             f"unknown keys {_brief(sorted(unknown))}, missing keys {sorted(missing)}"
         )
+    if kind == "Sequential":
+        return _sequential_sizes(config)
     for key in ("activation", "output_activation"):
         if key in config:
             act = config[key]
@@ -287,6 +295,36 @@ def _layer_sizes(kind: str, config: dict[str, Any]) -> list[int]:
     if not isinstance(nouts, list) or not nouts:
         raise ValueError("nouts must be a non-empty list of layer sizes")
     return [nin] + [_size(s, f"nouts[{i}]") for i, s in enumerate(nouts)]
+
+
+def _check_activation(act: Any, key: str, softmax: bool = False) -> None:
+    if not isinstance(act, str):
+        raise ValueError(f"the {key} must be a name, got {_brief(act, 40)}")
+    if softmax and act == "softmax":
+        return
+    try:
+        get_activation(act)
+    except ValueError:
+        raise ValueError(
+            f"unknown {key} {_brief(act, 80)}: no op of one input of that name is "
+            "registered here; if it is your own op, import the code that defines it "
+            "with primitive() before loading"
+        ) from None
+
+
+def _sequential_sizes(config: dict[str, Any]) -> list[int]:
+    layers = config["layers"]
+    if not isinstance(layers, list) or not layers:
+        raise ValueError("layers must be a non-empty list of {'units', 'activation'}")
+    sizes = [_size(config["nin"], "nin")]
+    for i, spec in enumerate(layers):
+        if not isinstance(spec, dict) or set(spec) != {"units", "activation"}:
+            raise ValueError(f"layers[{i}] must be {{'units': n, 'activation': name}}, got "
+                             f"{_brief(spec, 80)}")
+        _check_activation(spec["activation"], f"activation of layers[{i}]",
+                          softmax=i == len(layers) - 1)
+        sizes.append(_size(spec["units"], f"layers[{i}].units"))
+    return sizes
 
 
 def _count(sizes: list[int]) -> int:
@@ -313,7 +351,7 @@ def _known_name(kind: str, sizes: list[int], name: str) -> bool:
     name them: ``layers.{i}.neurons.{j}.w.{k}`` / ``...b``, without the prefix for a Layer
     or a Neuron)."""
     parts = name.split(".", 6)
-    if kind == "MLP":
+    if kind in ("MLP", "Sequential"):
         if len(parts) < 5 or parts[0] != "layers" or parts[2] != "neurons":
             return False
         i = _index(parts[1], len(sizes) - 1)
@@ -335,10 +373,11 @@ def _known_name(kind: str, sizes: list[int], name: str) -> bool:
 
 def _names(kind: str, sizes: list[int]) -> Iterator[str]:
     """Every parameter name of the architecture, in the modules' order."""
-    layers = range(len(sizes) - 1) if kind == "MLP" else range(1)
+    layers = range(len(sizes) - 1) if kind in ("MLP", "Sequential") else range(1)
     for i in layers:
         nin, nout = sizes[i], sizes[i + 1]
-        prefix = {"MLP": f"layers.{i}.neurons.", "Layer": "neurons.", "Neuron": ""}[kind]
+        prefix = {"MLP": f"layers.{i}.neurons.", "Sequential": f"layers.{i}.neurons.",
+                  "Layer": "neurons.", "Neuron": ""}[kind]
         for j in range(nout):
             neuron = f"{prefix}{j}." if kind != "Neuron" else ""
             for k in range(nin):
@@ -369,6 +408,8 @@ def _check_names(kind: str, sizes: list[int], params: dict[str, Any], where: str
 
 def _build(kind: str, config: dict[str, Any]) -> Module:
     # Only the known constructor arguments, checked by _layer_sizes and again by the class.
+    if kind == "Sequential":
+        return Sequential.from_config(config)
     return ARCHITECTURES[kind](**config, seed=0)
 
 

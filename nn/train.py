@@ -17,6 +17,7 @@ are numbers, class indices, or rows for several outputs. NumPy is never required
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import sys
@@ -105,14 +106,16 @@ def _label(out: Any) -> Any:
 def accuracy(outputs: list[Any], targets: list[Any]) -> float:
     """Fraction of samples classified right.
 
-    One output per sample: positive score means the positive class, and a target counts as
-    positive when it is > 0 (so labels may be -1/+1 for ``hinge`` or 0/1 for
-    ``binary_cross_entropy``). Several outputs: the argmax is the class; a target is a class
-    index or a one-hot row.
+    One output per sample: a positive score (logit) means the positive class, and a target
+    counts as positive when it is > 0.5, so labels may be -1/+1 (``hinge``), 0/1
+    (``binary_cross_entropy``) or probabilities. Several outputs: the argmax is the class; a
+    target is an integer class label, a one-hot row or a row of probabilities (its argmax).
 
     >>> accuracy([0.3, -2.0, 0.1], [1, -1, -1])
     0.6666666666666666
     >>> accuracy([[0.1, 0.9], [0.8, 0.2]], [1, 1])
+    0.5
+    >>> accuracy([[0.1, 0.9], [0.8, 0.2]], [[0, 1], [0.3, 0.7]])
     0.5
     """
     if not outputs:
@@ -124,17 +127,77 @@ def accuracy(outputs: list[Any], targets: list[Any]) -> float:
         out = _plain(out)
         t = _plain(t)
         if isinstance(t, (list, tuple)):
-            t = _label(t) if len(t) > 1 else t[0] > 0
+            t = _label(t) if len(t) > 1 else t[0] > 0.5
         elif not isinstance(out, (list, tuple)) or len(out) == 1:
-            t = t > 0
+            t = t > 0.5
         right += _label(out) == t
     return right / len(outputs)
 
 
-METRICS: dict[str, Metric] = {"accuracy": accuracy}
+def _flat(outputs: list[Any], targets: list[Any], name: str) -> list[tuple[float, float]]:
+    if not outputs:
+        raise ValueError(f"{name} of an empty batch")
+    if len(outputs) != len(targets):
+        raise ValueError(f"{name}: {len(outputs)} outputs but {len(targets)} targets")
+    pairs = []
+    for out, t in zip(outputs, targets, strict=True):
+        out, t = _plain(out), _plain(t)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        ts = t if isinstance(t, (list, tuple)) else [t]
+        if len(outs) != len(ts):
+            raise ValueError(f"{name}: an output of {len(outs)} values for a target of {len(ts)}")
+        pairs.extend(zip(map(float, outs), map(float, ts), strict=True))
+    return pairs
 
 
-def _metric_fns(metrics: Sequence[Any] | None) -> dict[str, Metric]:
+def mae(outputs: list[Any], targets: list[Any]) -> float:
+    """Mean absolute error over every output (Keras' ``'mae'`` metric).
+
+    >>> mae([1.0, 3.0], [0.0, 1.0])
+    1.5
+    """
+    pairs = _flat(outputs, targets, "mae")
+    return math.fsum(abs(o - t) for o, t in pairs) / len(pairs)
+
+
+def mean_squared_error(outputs: list[Any], targets: list[Any]) -> float:
+    """Mean squared error over every output, as a metric (``'mse'``).
+
+    >>> mean_squared_error([1.0, 3.0], [0.0, 1.0])
+    2.5
+    """
+    pairs = _flat(outputs, targets, "mse")
+    return math.fsum((o - t) ** 2 for o, t in pairs) / len(pairs)
+
+
+mean_squared_error.__name__ = "mse"
+METRICS: dict[str, Metric] = {"accuracy": accuracy, "mae": mae, "mse": mean_squared_error}
+CLASSIFICATION_LOSSES = ("hinge", "binary_cross_entropy", "bce", "cross_entropy")
+"""Losses whose default metrics (``metrics="auto"``) include ``accuracy``."""
+
+
+def default_metrics(loss: Any) -> tuple[str, ...]:
+    """The metrics ``fit`` and ``evaluate`` report besides the loss when not told:
+    ``("accuracy",)`` for a classification loss (hinge, binary or softmax cross-entropy,
+    by name or function), none for ``mse`` or a function of your own.
+
+    >>> default_metrics("cross_entropy"), default_metrics("mse")
+    (('accuracy',), ())
+    """
+    from .losses import LOSSES
+
+    if isinstance(loss, str):
+        return ("accuracy",) if loss in CLASSIFICATION_LOSSES else ()
+    classification = {LOSSES[name] for name in CLASSIFICATION_LOSSES}
+    return ("accuracy",) if loss in classification else ()
+
+
+def _metric_fns(metrics: Sequence[Any] | str | None, loss: Any = None) -> dict[str, Metric]:
+    if isinstance(metrics, str) and metrics == "auto":
+        metrics = default_metrics(loss)
+    elif isinstance(metrics, (str, bytes)):
+        raise TypeError(f"metrics must be a list of names or functions (or 'auto'), got "
+                        f"{metrics!r:.40}; write metrics=[{metrics!r:.40}]")
     fns: dict[str, Metric] = {}
     for m in metrics or ():
         if isinstance(m, str):
@@ -185,7 +248,7 @@ def fit(
     lr: float | None = None,
     epochs: int = 10,
     batch_size: int | None = None,
-    metrics: Sequence[Any] | None = ("accuracy",),
+    metrics: Sequence[Any] | str | None = "auto",
     validation_data: tuple[Any, Any] | None = None,
     l2_penalty: float = 0.0,
     clip_norm: float | None = None,
@@ -201,6 +264,9 @@ def fit(
       ``"cross_entropy"``, ``"hinge"``) or a function ``(outputs, targets) -> Value``.
     - ``optimizer``: an :class:`~nn.optim.Optimizer` on ``model.parameters()``, or a name
       (``"sgd"``, ``"adam"``, ``"rmsprop"``) with ``lr`` (Adam's default here is 0.01).
+    - ``metrics``: names (``"accuracy"``, ``"mae"``, ``"mse"``) or functions
+      ``(outputs, targets) -> float``; ``"auto"`` (the default) is ``["accuracy"]`` for a
+      classification loss (hinge, binary or softmax cross-entropy) and none for ``mse``.
     - ``batch_size``: samples per step, shuffled each epoch with ``random.Random(seed)``;
       ``None`` means the whole set in one step (one step per epoch, in order).
     - ``l2_penalty``: adds ``l2_penalty * sum(p*p)`` to each step's loss (micrograd's
@@ -236,7 +302,7 @@ def fit(
         val_rows = _rows(validation_data[0], _model_nin(model), "X_val")
         val_targets = _targets(validation_data[1], len(val_rows), "y_val")
     opt = _optimizer(model, optimizer, lr)
-    metric_fns = _metric_fns(metrics)
+    metric_fns = _metric_fns(metrics, loss)
     params = model.parameters()
     if l2_penalty:
         l2(params[:1], l2_penalty)  # validates the coefficient up front
@@ -267,6 +333,8 @@ def fit(
         rec.start(model, rows, epochs, history)
         rec.loss = loss_fn
         history.record = rec
+    logits = _logits_for(model, loss_fn)
+    logits.__enter__()
     try:
         for epoch in range(epochs):
             if batch_size is not None:
@@ -318,10 +386,18 @@ def fit(
                 bar.write(f"epoch {epoch + 1}: the loss is {figures['loss']}; stopping")
                 break
     finally:
+        logits.__exit__(None, None, None)
         bar.close()
         if rec is not None:
             rec.finish()
     return history
+
+
+def _logits_for(model: Any, loss_fn: Any) -> Any:
+    """The model's block for computing ``loss_fn`` stably (a Keras-style ``Sequential`` with
+    a softmax last layer gives its logits to cross-entropy), else a block doing nothing."""
+    hook = getattr(model, "logits_for", None)
+    return hook(loss_fn) if hook is not None else contextlib.nullcontext()
 
 
 # --------------------------------------------------------------------------- inference
@@ -333,10 +409,31 @@ def _outputs(model: Any, rows: list[list[float]]) -> list[Any]:
         return [_plain(model(row)) for row in rows]
 
 
-def predict(model: Any, X: Any) -> list[Any]:
+def predict(model: Any, X: Any, classes: bool = False) -> list[Any]:
     """The model's outputs for every row of ``X``, as floats (lists of floats for several
-    outputs); records no graph."""
-    return _outputs(model, _rows(X, _model_nin(model)))
+    outputs); records no graph.
+
+    ``classes=True`` gives class labels instead: the argmax for several outputs, ``1`` or
+    ``0`` for one output (score > 0; for labels -1/+1 use ``2 * c - 1``).
+
+    >>> from nn import MLP
+    >>> model = MLP(2, [3], seed=0)
+    >>> labels = predict(model, [[1.0, 0.0], [0.0, 1.0]], classes=True)
+    >>> all(c in (0, 1, 2) for c in labels)
+    True
+    """
+    rows = _rows(X, _model_nin(model))
+    if not classes:
+        return _outputs(model, rows)
+    hook = getattr(model, "outputs_logits", None)  # the same classes, from the logits
+    with hook() if hook is not None else contextlib.nullcontext():
+        outs = _outputs(model, rows)
+    return [int(_label(o)) for o in outs]
+
+
+def predict_classes(model: Any, X: Any) -> list[int]:
+    """``predict(model, X, classes=True)``: one class label per row of ``X``."""
+    return predict(model, X, classes=True)
 
 
 def evaluate(
@@ -345,11 +442,15 @@ def evaluate(
     y: Any,
     *,
     loss: str | Callable[..., Any] = "mse",
-    metrics: Sequence[Any] | None = ("accuracy",),
+    metrics: Sequence[Any] | str | None = "auto",
 ) -> dict[str, float]:
-    """The mean loss and each metric over ``(X, y)``, recording no graph."""
+    """The mean loss and each metric over ``(X, y)``, recording no graph (``metrics`` as
+    for :func:`fit`: ``"auto"`` adds accuracy for a classification loss only)."""
     rows = _rows(X, _model_nin(model))
-    return _evaluate(model, rows, _targets(y, len(rows)), get_loss(loss), _metric_fns(metrics))
+    loss_fn = get_loss(loss)
+    with _logits_for(model, loss_fn):
+        return _evaluate(model, rows, _targets(y, len(rows)), loss_fn,
+                         _metric_fns(metrics, loss))
 
 
 def _evaluate(
@@ -366,4 +467,15 @@ def _evaluate(
     return figures
 
 
-__all__ = ["METRICS", "History", "Recorder", "accuracy", "evaluate", "fit", "predict"]
+__all__ = [
+    "METRICS",
+    "History",
+    "Recorder",
+    "accuracy",
+    "default_metrics",
+    "evaluate",
+    "fit",
+    "mae",
+    "predict",
+    "predict_classes",
+]
