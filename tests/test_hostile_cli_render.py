@@ -795,3 +795,25 @@ def test_demo_writing_onto_a_fifo_is_the_users_error(tmp_path, monkeypatch, caps
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error" not in err
     assert str(fifo) in err and "FIFO" in err
+
+
+@pytest.mark.parametrize("kind", ["file as folder", "fifo", "read-only"])
+@pytest.mark.parametrize("option, name", [("-o", "g.svg"), ("-o", "g.dot"),
+                                          ("--html", "p.html")])
+def test_graph_refuses_a_bad_output_before_any_work(tmp_path, kind, option, name):
+    if kind == "file as folder":
+        (tmp_path / "rof").write_text("a file")
+        target = tmp_path / "rof" / name
+    elif kind == "fifo":
+        target = tmp_path / name
+        os.mkfifo(target)
+    else:
+        target = tmp_path / name
+        target.write_text("old")
+        target.chmod(0o444)
+    code, _, err = run_in_process(["graph", "x", "x=1", option, str(target)])
+    assert_short_clean_error(code, err)
+    expected = {"file as folder": "is not a folder", "fifo": "FIFO",
+                "read-only": "read-only"}[kind]
+    assert expected in err and "does not exist" not in err
+    assert option in err

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from ..files import atomic_write
+from ..files import atomic_write, check_writable
 from ..graph import gradients
 from ..value import Value
 from .expr import MAX_LENGTH, ExprError, Expression, bind, load_vars_file, parse, parse_assignments
@@ -192,19 +192,27 @@ GRAPH_FORMATS = (".svg", ".dot")
 
 
 def _check_output_path(path: str, option: str, suffixes: Sequence[str]) -> None:
+    """Refuse a bad output file before any work: a wrong suffix, or what ``atomic_write``
+    would refuse (a missing folder, a file where the folder should be, a FIFO, a device, a
+    folder, a read-only file)."""
     where = f"{option} {shorten(path, 120)}"
     suffix = os.path.splitext(path)[1].lower()
     if suffix not in suffixes:
         raise UserError(f"{where}: the file name must end in {' or '.join(suffixes)}")
     try:
-        directory = os.path.dirname(os.path.abspath(path))
-        exists = os.path.isdir(directory)
-    except (OSError, ValueError):  # a NUL character, a name too long for the system
+        check_writable(path)
+    except OSError as exc:
+        if isinstance(exc, FileNotFoundError):
+            directory = os.path.dirname(os.path.abspath(path))
+            raise UserError(
+                f"{where}: the directory {shorten(directory, 80)} does not exist"
+            ) from None
+        if isinstance(exc, IsADirectoryError):
+            raise UserError(f"{where}: is a directory") from None
+        reason = shorten(" ".join((exc.strerror or str(exc)).split()), 200)
+        raise UserError(f"{where}: {reason}") from None
+    except ValueError:  # a NUL character in the name
         raise UserError(f"{where}: not a usable file name") from None
-    if not exists:
-        raise UserError(f"{where}: the directory {shorten(directory, 80)} does not exist")
-    if os.path.isdir(path):
-        raise UserError(f"{where}: is a directory")
 
 
 def run_graph(args: argparse.Namespace) -> int:
@@ -234,10 +242,10 @@ def run_graph(args: argparse.Namespace) -> int:
                 viz.save_svg(root, args.output, **options)
             else:
                 atomic_write(args.output, viz.draw_dot(root, **options).source)
-            print(f"wrote {args.output}", file=sys.stderr)
+            print(f"wrote {shorten(args.output, 300)}", file=sys.stderr)
         if args.html is not None:
             viz.backward_page(root, args.html, rankdir=args.rankdir)
-            print(f"wrote {args.html}", file=sys.stderr)
+            print(f"wrote {shorten(args.html, 300)}", file=sys.stderr)
     except (RendererNotFound, RenderError) as exc:
         raise EnvironmentProblem(str(exc)) from None
     except BrokenPipeError:
