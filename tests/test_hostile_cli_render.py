@@ -817,3 +817,21 @@ def test_graph_refuses_a_bad_output_before_any_work(tmp_path, kind, option, name
                 "read-only": "read-only"}[kind]
     assert expected in err and "does not exist" not in err
     assert option in err
+
+
+@hang_platform
+def test_a_closed_standard_error_sends_nothing_to_standard_output(tmp_path):
+    import subprocess
+
+    from cli_support import cli_command, environment
+
+    def run_closed(*argv):
+        return subprocess.run(["sh", "-c", 'exec "$@" 2>&-', "sh", *cli_command(), *argv],
+                              capture_output=True, text=True, env=environment(), timeout=120)
+
+    bad = run_closed("grad", "x+", "x=1")
+    assert bad.returncode == 2 and bad.stdout == ""
+    target = tmp_path / "g.dot"
+    good = run_closed("graph", "x", "x=1", "-o", str(target))
+    assert good.returncode == 0 and good.stdout == ""
+    assert target.read_text().startswith("digraph")

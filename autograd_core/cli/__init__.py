@@ -369,6 +369,8 @@ def _report(message: str, detail: str, internal: bool = False) -> None:
 
 def _print_error(text: str) -> None:
     """``text`` on standard error, if there is one that works (else the exit status says it)."""
+    if sys.stderr is None:  # closed (2>&-): print(file=None) would write to stdout instead
+        return
     try:
         print(text, file=sys.stderr, flush=True)
     except (OSError, ValueError, AttributeError):

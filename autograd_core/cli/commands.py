@@ -43,6 +43,17 @@ class EnvironmentProblem(Exception):
     """Something missing around us (no Graphviz renderer): one line on stderr, exit status 1."""
 
 
+def _note(text: str) -> None:
+    """A progress note on standard error; nothing if it is closed or fails (it is only a
+    note: the command's result does not depend on it)."""
+    if sys.stderr is None:
+        return
+    try:
+        print(text, file=sys.stderr)
+    except (OSError, ValueError):
+        pass
+
+
 def _user_error(exc: ExprError) -> UserError:
     return UserError(exc.message, exc.caret() if exc.message.startswith("syntax error") else "")
 
@@ -242,10 +253,10 @@ def run_graph(args: argparse.Namespace) -> int:
                 viz.save_svg(root, args.output, **options)
             else:
                 atomic_write(args.output, viz.draw_dot(root, **options).source)
-            print(f"wrote {shorten(args.output, 300)}", file=sys.stderr)
+            _note(f"wrote {shorten(args.output, 300)}")
         if args.html is not None:
             viz.backward_page(root, args.html, rankdir=args.rankdir)
-            print(f"wrote {shorten(args.html, 300)}", file=sys.stderr)
+            _note(f"wrote {shorten(args.html, 300)}")
     except (RendererNotFound, RenderError) as exc:
         raise EnvironmentProblem(str(exc)) from None
     except BrokenPipeError:
@@ -348,13 +359,12 @@ def run_demo(argv: Sequence[str]) -> int:
         from nn import demo as nn_demo
     except ModuleNotFoundError as exc:
         if exc.name not in ("nn", "nn.demo"):
-            print(f"autograd-core demo: the network demo needs {exc.name!r} "
-                  f"(pip install 'autograd-core[demo]'); showing the engine demo",
-                  file=sys.stderr)
+            _note(f"autograd-core demo: the network demo needs {exc.name!r} "
+                  f"(pip install 'autograd-core[demo]'); showing the engine demo")
         return engine_demo(argv)
     except ImportError as exc:
-        print(f"autograd-core demo: the network demo cannot load ({exc}); "
-              "showing the engine demo", file=sys.stderr)
+        _note(f"autograd-core demo: the network demo cannot load ({exc}); "
+              "showing the engine demo")
         return engine_demo(argv)
     entry = getattr(nn_demo, "main", None)
     if not callable(entry):
