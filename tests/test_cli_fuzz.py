@@ -324,6 +324,14 @@ def test_second_derivatives_match_differences_of_the_gradient(tree, point):
             if abs(above[0] - below[0]) > 1e-2:
                 continue  # the first derivative jumps (abs at 0) or is too steep to tell
             estimate = (above[0] - below[0]) / (2 * h)
+            try:
+                near_above = engine_slope_and_curvature(tree, point, used, a, b, h / 10)
+                near_below = engine_slope_and_curvature(tree, point, used, a, b, -h / 10)
+            except DomainError:
+                continue
+            near = (near_above[0] - near_below[0]) / (2 * h / 10)
+            if not math.isclose(estimate, near, rel_tol=1e-2, abs_tol=1e-2):
+                continue  # a small jump (relu(y) * 0.008 at y = 0): it grows as h shrinks
             assert math.isclose(got, estimate, rel_tol=1e-4, abs_tol=1e-4), (
                 text, a, b, got, estimate,
             )
