@@ -189,6 +189,7 @@ def default_metrics(loss: Any) -> tuple[str, ...]:
     if isinstance(loss, str):
         return ("accuracy",) if loss in CLASSIFICATION_LOSSES else ()
     classification = {LOSSES[name] for name in CLASSIFICATION_LOSSES}
+    loss = getattr(loss, "fn", loss)  # a Keras-like loss object (nn.keras) wraps its function
     return ("accuracy",) if loss in classification else ()
 
 

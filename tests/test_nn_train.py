@@ -146,3 +146,73 @@ def test_predict_records_no_graph_and_matches_forward():
     assert outs[1] == [v.data for v in model([1.0, -1.0])]
     assert all(type(v) is float for o in outs for v in o)
     assert math.isfinite(evaluate(model, [[0.1, 0.2]], [[0.0, 1.0]])["loss"])
+
+
+# ----------------------------------------------------------------------------- defaults
+def test_default_metrics_depend_on_the_loss():
+    from nn import cross_entropy, default_metrics, hinge, mse
+
+    xs = [[0.1 * i] for i in range(8)]
+    ys = [math.sin(x[0]) for x in xs]
+    model = MLP(1, [4, 1], seed=0)
+    history = fit(model, xs, ys, loss="mse", epochs=2, progress=False,
+                  validation_data=(xs, ys))
+    assert list(history) == ["loss", "val_loss"]  # no accuracy on a regression
+    assert list(evaluate(model, xs, ys, loss="mse")) == ["loss"]
+    assert list(evaluate(model, xs, ys, loss=mse)) == ["loss"]
+    history = fit(MLP(2, [4, 1], seed=0), X_SEP, Y_SEP, loss="hinge", epochs=1,
+                  progress=False)
+    assert list(history) == ["loss", "accuracy"]
+    model = MLP(2, [4, 3], seed=0)
+    assert list(evaluate(model, X_SEP, [0, 1, 2] * 2 + [0, 1],
+                         loss=cross_entropy)) == ["loss", "accuracy"]
+    one = MLP(2, [1], seed=0)
+    assert list(evaluate(one, X_SEP, [0, 1] * 4, loss="mse", metrics=["accuracy"])) == [
+        "loss", "accuracy"]  # asked for, it is given
+    for loss in ("hinge", hinge, "binary_cross_entropy", "bce", "cross_entropy"):
+        assert default_metrics(loss) == ("accuracy",)
+    from nn.keras import BinaryCrossentropy, MeanSquaredError
+
+    assert default_metrics(BinaryCrossentropy()) == ("accuracy",)
+    for loss in ("mse", mse, lambda p, t: p[0], MeanSquaredError()):
+        assert default_metrics(loss) == ()
+    with pytest.raises(TypeError, match="write metrics=\\['accuracy'\\]"):
+        fit(model, X_SEP, [0] * 8, loss="cross_entropy", metrics="accuracy", progress=False)
+
+
+def test_mae_and_mse_metrics():
+    xs, ys = [[1.0], [2.0]], [1.0, 3.0]
+    model = MLP(1, [1], seed=0)
+    out = predict(model, xs)
+    figures = evaluate(model, xs, ys, loss="mse", metrics=["mae", "mse"])
+    expected = sum(abs(o - t) for o, t in zip(out, ys, strict=True)) / 2
+    assert figures["mae"] == pytest.approx(expected)
+    assert figures["mse"] == pytest.approx(figures["loss"])
+
+
+def test_accuracy_takes_labels_one_hot_and_probability_targets():
+    outs = [[2.0, 0.1, 0.3], [0.0, 1.0, -1.0], [0.2, 0.1, 0.9]]  # classes 0, 1, 2
+    assert accuracy(outs, [0, 1, 2]) == 1.0
+    assert accuracy(outs, [[1, 0, 0], [0, 1, 0], [0, 0, 1]]) == 1.0
+    assert accuracy(outs, [[0.7, 0.2, 0.1], [0.1, 0.5, 0.4], [0.3, 0.3, 0.4]]) == 1.0
+    assert accuracy(outs, [[0, 1, 0], [0, 1, 0], [0, 0, 1]]) == pytest.approx(2 / 3)
+    # one output: score > 0 is positive; a target is positive above 0.5 (-1/+1, 0/1, p)
+    scores = [1.5, -0.5, 0.2, -2.0]
+    assert accuracy(scores, [1, -1, 1, -1]) == 1.0
+    assert accuracy(scores, [1, 0, 1, 0]) == 1.0
+    assert accuracy(scores, [0.9, 0.2, 0.6, 0.4]) == 1.0
+    assert accuracy(scores, [[1.0], [0.0], [1.0], [0.3]]) == 1.0
+
+
+def test_predict_classes():
+    from nn import predict_classes
+
+    model = MLP(2, [4, 3], seed=1)
+    outs = predict(model, X_SEP)
+    labels = predict(model, X_SEP, classes=True)
+    assert labels == [max(range(3), key=o.__getitem__) for o in outs]
+    assert predict_classes(model, X_SEP) == labels
+    assert all(type(c) is int for c in labels)
+    binary = MLP(2, [4, 1], seed=1)
+    scores = predict(binary, X_SEP)
+    assert predict(binary, X_SEP, classes=True) == [int(s > 0) for s in scores]
