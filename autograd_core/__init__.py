@@ -38,8 +38,9 @@ from .ops import (
 )
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
-from .steps import Stepper, backward_steps, explain
-from .functional import grad, hessian, value_and_grad
+from .forward import forward_tangents
+from .steps import Stepper, backward_steps, explain, forward_steps
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .check import GradcheckError, gradcheck, gradgradcheck
 
 __version__ = "0.1.0"
@@ -63,14 +64,19 @@ __all__ = [
     "enable_grad",
     "exp",
     "explain",
+    "forward_steps",
+    "forward_tangents",
     "gelu",
     "grad",
     "gradcheck",
     "gradgradcheck",
     "gradients",
     "hessian",
+    "hvp",
     "is_anomaly_enabled",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "leaky_relu",
     "local_derivatives",
     "log",

@@ -1,4 +1,5 @@
-"""Function transforms in the style of JAX: ``grad``, ``value_and_grad``, ``hessian``.
+"""Function transforms in the style of JAX: ``grad``, ``value_and_grad``, ``hessian``, and
+forward mode's ``jvp``, ``hvp`` (forward-over-reverse) and ``jacobian``.
 
 ``f`` takes Values and returns one Value. The transformed function takes plain numbers and
 returns plain floats; given Values instead, it returns Values that can be differentiated again,
@@ -9,7 +10,9 @@ which is what makes the transforms compose: ``grad(grad(f))`` is the second deri
 >>> grad(f)(2.0), grad(grad(f))(2.0), grad(grad(grad(f)))(2.0)
 (12.0, 12.0, 6.0)
 
-The transforms are built on :func:`autograd_core.gradients` and never read or write ``.grad``.
+The transforms are built on :func:`autograd_core.gradients` (reverse mode) and
+:func:`autograd_core.forward_tangents` (forward mode, from the same derivative rules) and never
+read or write ``.grad``.
 
 Recording modes. A transform always records the graph it needs, even when called inside
 ``no_grad()``: its result must not depend on a context manager outside ``f`` (as in
@@ -28,11 +31,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import mode as _mode
+from .forward import forward_tangents
 from .graph import gradients
 from .primitives import Op, record
 from .value import Value, to_float
 
-__all__ = ["grad", "hessian", "value_and_grad"]
+__all__ = ["grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad"]
 
 # Each differentiated argument enters ``f`` as a fresh node whose one parent is the caller's
 # Value (or a new leaf). Differentiating with respect to that node gives the partial derivative
@@ -277,4 +281,197 @@ def hessian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[.
 
     transformed.__name__ = f"hessian({_name(f)})"
     transformed.__doc__ = f"The Hessian of {_name(f)}."
+    return transformed
+
+
+# --------------------------------------------------------------------------- forward mode
+def _outputs(out: Any, f: Callable[..., Any], what: str) -> tuple[list[Value], bool]:
+    """``f``'s result as a list of Values and whether it was one Value (not a sequence)."""
+    if isinstance(out, Value):
+        return [out], True
+    if isinstance(out, (list, tuple)):
+        outs = []
+        for i, o in enumerate(out):
+            if isinstance(o, Value):
+                outs.append(o)
+            else:
+                try:
+                    outs.append(Value(to_float(o, "result")))
+                except TypeError:
+                    raise TypeError(
+                        f"{what}({_name(f)}): output #{i} of {_name(f)} must be a Value (or a "
+                        f"number), got {type(o).__name__} {o!r:.60}"
+                    ) from None
+        if not outs:
+            raise ValueError(f"{what}({_name(f)}): {_name(f)} returned no outputs")
+        return outs, False
+    raise TypeError(
+        f"{what}({_name(f)}): {_name(f)} must return a Value or a list/tuple of Values, got "
+        f"{type(out).__name__} {out!r:.60}"
+    )
+
+
+def _as_tuple(xs: Any, what: str, name: str) -> tuple[Any, ...]:
+    if isinstance(xs, (list, tuple)):
+        return tuple(xs)
+    raise TypeError(
+        f"{what}: {name} must be a tuple (or list) with one entry per argument of f, as "
+        f"(x, y); got {type(xs).__name__} {xs!r:.60}"
+    )
+
+
+def jvp(
+    f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+) -> tuple[Any, Any]:
+    """Forward mode: ``(f(*primals), directional derivative of f along tangents)``.
+
+    ``primals`` holds one number per positional argument of ``f`` and ``tangents`` one number
+    per argument (how fast it moves). The tangent is ``sum_i df/dx_i * tangents[i]``, computed
+    in one forward pass with the same derivative rules as ``grad`` (see
+    :func:`autograd_core.forward_tangents`). If ``f`` returns a list or tuple of Values, both
+    results are tuples, one entry per output. Given Values, the results are Values that can be
+    differentiated again.
+
+    >>> from autograd_core import jvp
+    >>> jvp(lambda x, y: x * y + y, (3.0, 2.0), (1.0, 0.0))    # d/dx = y
+    (8.0, 2.0)
+    >>> jvp(lambda x: (x * x, x.sin()), (0.0,), (1.0,))
+    ((0.0, 0.0), (0.0, 1.0))
+    """
+    if not callable(f):
+        raise TypeError(f"jvp needs a function of Values, got {type(f).__name__} {f!r:.60}")
+    primals = _as_tuple(primals, "jvp", "primals")
+    tangents = _as_tuple(tangents, "jvp", "tangents")
+    if len(primals) != len(tangents):
+        raise ValueError(
+            f"jvp({_name(f)}): {len(primals)} primal(s) but {len(tangents)} tangent(s); give "
+            "one tangent per argument"
+        )
+    if not primals:
+        raise ValueError(f"jvp({_name(f)}): no primals given; pass a tuple of arguments")
+    call = _Call(f, primals, {}, tuple(range(len(primals))), "jvp")
+    seeds: dict[Value, Any] = {}
+    for i, (node, t) in enumerate(zip(call.nodes, tangents, strict=True)):
+        if call.create_graph and isinstance(t, Value):
+            seeds[node] = t
+        else:
+            seeds[node] = to_float(t, f"tangent {i}")
+    with _mode.enable_grad():
+        outs, single = _outputs(f(*call.args), f, "jvp")
+        found = forward_tangents(outs, seeds, create_graph=call.create_graph)
+    values = tuple(call.result(o) for o in outs)
+    dots = tuple(call.result(found.get(o, 0.0)) for o in outs)
+    if single:
+        return values[0], dots[0]
+    return values, dots
+
+
+def hvp(f: Callable[..., Any]) -> Callable[[Any, Any], Any]:
+    """A function ``(x, v) -> H(x) @ v``, the Hessian of ``f`` times a vector, without forming H.
+
+    Forward-over-reverse: the reverse-mode gradient of ``f`` is recorded as a graph
+    (``create_graph=True``), then one forward pass pushes the tangent ``v`` through that
+    graph; the cost is a small multiple of one gradient, whatever the number of arguments.
+    For ``f`` of one argument, ``x`` and ``v`` are numbers and so is the result; otherwise
+    they are tuples with one entry per positional argument, and so is the result. The result
+    equals ``hessian(f)(*x) @ v``.
+
+    >>> from autograd_core import hvp
+    >>> hvp(lambda x, y: x * x * y)((3.0, 2.0), (1.0, 0.0))   # first column of [[2y, 2x], [2x, 0]]
+    (4.0, 6.0)
+    >>> hvp(lambda x: x ** 3)(2.0, 1.0)
+    12.0
+    """
+    if not callable(f):
+        raise TypeError(f"hvp needs a function of Values, got {type(f).__name__} {f!r:.60}")
+
+    def transformed(x: Any, v: Any) -> Any:
+        single = not isinstance(x, (list, tuple))
+        xs = (x,) if single else tuple(x)
+        if single != (not isinstance(v, (list, tuple))):
+            raise TypeError(
+                f"hvp({_name(f)}): x and v must both be numbers (f of one argument) or both "
+                f"tuples of the same length; got {type(x).__name__} and {type(v).__name__}"
+            )
+        vs = (v,) if single else tuple(v)
+        if len(xs) != len(vs):
+            raise ValueError(
+                f"hvp({_name(f)}): {len(xs)} argument(s) but {len(vs)} entries in v; give one "
+                "per argument"
+            )
+        if not xs:
+            raise ValueError(f"hvp({_name(f)}): no arguments given")
+        call = _Call(f, xs, {}, tuple(range(len(xs))), "hvp")
+        seeds = {
+            node: t if call.create_graph and isinstance(t, Value) else to_float(t, f"v[{i}]")
+            for i, (node, t) in enumerate(zip(call.nodes, vs, strict=True))
+        }
+        with _mode.enable_grad():
+            out = _evaluate(f, call, {}, "hvp")
+            firsts = gradients(out, call.nodes, create_graph=True)
+            graphs = [g for g in firsts if isinstance(g, Value)]
+            found = forward_tangents(graphs, seeds, create_graph=call.create_graph)
+        result = tuple(
+            call.result(found.get(g, 0.0) if isinstance(g, Value) else 0.0) for g in firsts
+        )
+        return result[0] if single else result
+
+    transformed.__name__ = f"hvp({_name(f)})"
+    transformed.__doc__ = f"The Hessian of {_name(f)} times a vector."
+    return transformed
+
+
+def jacobian(
+    f: Callable[..., Any], argnums: Argnums | None = None, *, mode: str = "auto"
+) -> Callable[..., Any]:
+    """A function returning the Jacobian of ``f``, one row per output, one column per argument.
+
+    ``f`` returns a Value or a list/tuple of Values (the outputs). The result is a tuple of
+    rows (``rows[i][j] = d output_i / d argument_j``); for ``f`` returning a single Value it is
+    the one row, the gradient, as a tuple. ``argnums`` picks the columns (default: every
+    positional argument; an int gives one number per row).
+
+    How it is computed: ``mode="forward"`` makes one forward pass per argument (a column each),
+    ``mode="reverse"`` one reverse pass per output (a row each). The default ``"auto"`` takes
+    the cheaper: forward when there are fewer arguments than outputs, reverse otherwise. All
+    three give the same numbers (up to rounding).
+
+    >>> from autograd_core import jacobian
+    >>> jacobian(lambda x, y: (x * y, x + y, x.exp()))(2.0, 3.0)
+    ((3.0, 2.0), (1.0, 1.0), (7.38905609893065, 0.0))
+    """
+    if mode not in ("auto", "forward", "reverse"):
+        raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+    if argnums is None:
+        nums: tuple[int, ...] | None = None
+        one_column = False
+        if not callable(f):
+            raise TypeError(f"jacobian needs a function of Values, got {type(f).__name__}")
+    else:
+        nums, one_column = _normalise_argnums(argnums, "jacobian")
+        _check_f(f, nums, "jacobian")
+
+    def transformed(*args: Any, **kwargs: Any) -> Any:
+        if not args and nums is None:
+            raise TypeError(f"jacobian({_name(f)}): called with no arguments to differentiate")
+        which = tuple(range(len(args))) if nums is None else nums
+        call = _Call(f, args, kwargs, which, "jacobian")
+        with _mode.enable_grad():
+            outs, single = _outputs(f(*call.args, **kwargs), f, "jacobian")
+            forward = mode == "forward" or (mode == "auto" and len(call.nodes) < len(outs))
+            if forward:
+                columns = []
+                for node in call.nodes:
+                    found = forward_tangents(outs, {node: 1.0}, create_graph=call.create_graph)
+                    columns.append([found.get(o, 0.0) for o in outs])
+                rows = [[column[i] for column in columns] for i in range(len(outs))]
+            else:
+                rows = [gradients(o, call.nodes, create_graph=call.create_graph) for o in outs]
+            table = tuple(tuple(call.result(d) for d in row) for row in rows)
+        if one_column:
+            table = tuple(row[0] for row in table)
+        return table[0] if single else table
+
+    transformed.__name__ = f"jacobian({_name(f)})"
+    transformed.__doc__ = f"The Jacobian of {_name(f)}."
     return transformed

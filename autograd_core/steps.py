@@ -433,9 +433,38 @@ class Stepper:
     d = relu(c): c.grad += (c > 0) * d.grad = 0.0 * 1.0 = 0.0
     >>> len(s.rest()), s.done, a.grad
     (1, True, 0.0)
-    """
 
-    def __init__(self, root: Value, grad: Any = None, *, zero_grad: bool = False) -> None:
+    ``mode="forward"`` walks through forward mode instead (see :func:`forward_steps`): one
+    :class:`ForwardStep` per node, inputs first, for the inputs moving as ``tangents`` says;
+    ``s.tangents`` holds the tangents found so far and ``.grad`` is not touched.
+
+    >>> f = Stepper(d, mode="forward", tangents={a: 1.0}); f
+    <Stepper (forward): 0 of 2 steps taken; next: c = a * b>
+    >>> print(f.next())
+    c = a * b: c.dot = b * a.dot + a * b.dot = -3.0 * 1.0 + 2.0 * 0.0 = -3.0   [1 multiply, 0 adds so far]
+    """  # noqa: E501
+
+    def __init__(self, root: Value, grad: Any = None, *, zero_grad: bool = False,
+                 mode: str = "reverse", tangents: Any = None) -> None:
+        if mode not in ("reverse", "forward"):
+            raise ValueError(f"Stepper: mode must be 'reverse' or 'forward', got {mode!r:.40}")
+        self.mode = mode
+        if mode == "forward":
+            if grad is not None or zero_grad:
+                raise TypeError("Stepper(mode='forward') takes tangents=, not grad or zero_grad "
+                                "(forward mode does not touch .grad)")
+            order, seeds = _forward_setup(root, tangents, "Stepper(mode='forward')")
+            self.root = root
+            self.seed = 1.0
+            self.names = node_names(root)
+            self.tangents: dict[Value, float] = {}
+            self._order = [n for n in order if n._op is not None]
+            self.total = len(self._order)
+            self.steps: list[Any] = []
+            self._iterator = _run_forward(order, seeds, self.names, self.tangents)
+            return
+        if tangents is not None:
+            raise TypeError("Stepper: tangents= is for mode='forward'")
         order, seed = _prepare(root, grad)
         _check_flag(zero_grad)
         if zero_grad:
@@ -444,13 +473,13 @@ class Stepper:
         self.seed = seed
         self.names = node_names(root)
         self.total = len(order)
-        self.steps: list[Step] = []
+        self.steps = []
         self._order = order
         _start(root, order, seed)
         self._iterator = _run(order, self.names)
 
     @property
-    def current(self) -> Step | None:
+    def current(self) -> Any:
         """The step taken last (``None`` before the first)."""
         return self.steps[-1] if self.steps else None
 
@@ -459,8 +488,11 @@ class Stepper:
         """True once every step has been applied."""
         return len(self.steps) >= self.total
 
-    def next(self) -> Step | None:
-        """Apply the next step and return it; ``None`` when the pass is already complete."""
+    def next(self) -> Any:
+        """Apply the next step and return it; ``None`` when the pass is already complete.
+
+        A :class:`Step` in reverse mode, a :class:`ForwardStep` in forward mode.
+        """
         step = next(self._iterator, None)
         if step is not None:
             self.steps.append(step)
@@ -468,16 +500,16 @@ class Stepper:
 
     __next__ = next
 
-    def rest(self) -> list[Step]:
+    def rest(self) -> list[Any]:
         """Apply every remaining step and return them."""
         taken = list(self._iterator)
         self.steps.extend(taken)
         return taken
 
-    def __iter__(self) -> Iterator[Step]:
+    def __iter__(self) -> Iterator[Any]:
         return self._iterator_wrapper()
 
-    def _iterator_wrapper(self) -> Iterator[Step]:
+    def _iterator_wrapper(self) -> Iterator[Any]:
         while (step := self.next()) is not None:
             yield step
 
@@ -488,6 +520,9 @@ class Stepper:
         at most ``max_nodes`` values (``None``: all). It is drawn on a copy of the gradients:
         showing it does not change the pass in progress.
         """
+        if self.mode == "forward":
+            raise NotImplementedError("the stepping page shows reverse mode only; print the "
+                                      "forward steps (print(s.next())) instead")
         from viz.page import stepper_html  # the drawing side is optional, imported on use
 
         return stepper_html(self.root, self.seed, start=max(1, len(self.steps)),
@@ -496,7 +531,7 @@ class Stepper:
     def _repr_html_(self) -> str | None:
         try:
             return self.html()
-        except ImportError:
+        except (ImportError, NotImplementedError):
             return None  # no viz extra: the notebook shows the text repr
         except RuntimeError as exc:  # no Graphviz renderer, or it failed: say so
             return (f"<pre>{_cell(repr(self))}</pre><p>The stepping page could not be drawn: "
@@ -504,11 +539,12 @@ class Stepper:
 
     def __repr__(self) -> str:
         taken = len(self.steps)
+        kind = " (forward)" if self.mode == "forward" else ""
         if self.done:
-            return f"<Stepper: all {self.total} steps taken>"
+            return f"<Stepper{kind}: all {self.total} steps taken>"
         node = self._order[taken]
         return (
-            f"<Stepper: {taken} of {self.total} steps taken; "
+            f"<Stepper{kind}: {taken} of {self.total} steps taken; "
             f"next: {self.names[node]} = {expression(node, self.names)}>"
         )
 
@@ -523,6 +559,10 @@ class Explanation:
     """
 
     rows: tuple[tuple[str, str, float, float, tuple[tuple[str, str, float], ...]], ...]
+    # Forward mode (explain(..., mode="forward" or "both")): each row's tangent, d node / d
+    # the seeded direction, in the order of ``rows``; and whether the grad column is shown.
+    tangents: tuple[float, ...] | None = None
+    show_grad: bool = True
 
     def __str__(self) -> str:
         return self._text(full=False)
@@ -531,20 +571,31 @@ class Explanation:
         """The table with every local derivative of every node, however many inputs it has."""
         return self._text(full=True)
 
+    def _columns(self) -> tuple[str, ...]:
+        return ("grad",) * self.show_grad + ("tangent",) * (self.tangents is not None)
+
+    def _numbers(self, i: int) -> list[str]:
+        grad = self.rows[i][3]
+        cells = [format_number(grad)] if self.show_grad else []
+        if self.tangents is not None:
+            cells.append(format_number(self.tangents[i]))
+        return cells
+
     def _text(self, full: bool) -> str:
-        header = ("node", "computed as", "data", "grad", "local derivatives")
+        header = ("node", "computed as", "data", *self._columns(), "local derivatives")
+        fixed = len(header) - 1
         table = [header]
-        for name, expr, data, grad, locals_ in self.rows:
+        for i, (name, expr, data, _, locals_) in enumerate(self.rows):
             derivs = _derivatives_text(locals_, full)
-            table.append((name, expr, format_number(data), format_number(grad), derivs))
-        widths = [max(len(row[i]) for row in table) for i in range(4)]
+            table.append((name, expr, format_number(data), *self._numbers(i), derivs))
+        widths = [max(len(row[i]) for row in table) for i in range(fixed)]
         lines = []
         for i, row in enumerate(table):
             cells = [row[j].ljust(widths[j]) if j < 2 else row[j].rjust(widths[j])
-                     for j in range(4)]
-            lines.append("  ".join([*cells, row[4]]).rstrip())
+                     for j in range(fixed)]
+            lines.append("  ".join([*cells, row[fixed]]).rstrip())
             if i == 0:
-                lines.append("  ".join("-" * w for w in [*widths, len(header[4])]))
+                lines.append("  ".join("-" * w for w in [*widths, len(header[fixed])]))
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -555,20 +606,23 @@ class Explanation:
     def _repr_html_(self) -> str:
         """The table as HTML (the first ``HTML_ROWS`` nodes, large nodes summarised)."""
         body = []
-        for name, expr, data, grad, locals_ in self.rows[:HTML_ROWS]:
+        for i, (name, expr, data, _, locals_) in enumerate(self.rows[:HTML_ROWS]):
+            numbers = "".join(f"<td>{cell}</td>" for cell in self._numbers(i))
             body.append(
                 f"<tr><td>{_cell(name)}</td><td style=\"text-align: left\">{_cell(expr)}</td>"
-                f"<td>{format_number(data)}</td><td>{format_number(grad)}</td>"
+                f"<td>{format_number(data)}</td>{numbers}"
                 f"<td style=\"text-align: left\">{_cell(_derivatives_text(locals_, False))}"
                 "</td></tr>"
             )
+        span = 3 + len(self._columns())
         if len(self.rows) > HTML_ROWS:
-            body.append(f"<tr><td colspan=\"5\">... {len(self.rows) - HTML_ROWS} more nodes "
-                        "(print(explain(...)) lists all)</td></tr>")
+            body.append(f"<tr><td colspan=\"{span}\">... {len(self.rows) - HTML_ROWS} more "
+                        "nodes (print(explain(...)) lists all)</td></tr>")
+        heads = "".join(f"<th>{c}</th>" for c in self._columns())
         return (
             f"{_TABLE_STYLE}<table class=\"autograd-table autograd-explain\"><thead><tr>"
             "<th>node</th><th style=\"text-align: left\">computed as</th><th>data</th>"
-            "<th>grad</th>"
+            f"{heads}"
             "<th style=\"text-align: left\">local derivatives</th></tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>"
         )
@@ -597,10 +651,16 @@ def _is_number(formula: str, value: float) -> bool:
         return False
 
 
-def explain(root: Value) -> Explanation:
+def explain(root: Value, mode: str = "reverse", *, tangents: Any = None) -> Explanation:
     """A table of every node ``root`` depends on, root first: the numbers behind ``backward()``.
 
     Gradients are read as they are (run ``backward()`` first to see them filled in).
+
+    ``mode="forward"`` shows each node's tangent (d node / d the inputs moving as
+    ``tangents`` says, as :func:`forward_steps` computes it) in place of the gradient;
+    ``mode="both"`` shows it beside the gradient d root / d node, computed afresh for this
+    table (``.grad`` is neither read nor written). With ``tangents={x: 1.0}`` the root's
+    tangent and ``x``'s gradient are the same number, d root / d x, found from both ends.
 
     >>> from autograd_core import Value
     >>> x = Value(3.0, label="x"); y = (x * x).log(); y.label = "y"
@@ -612,14 +672,174 @@ def explain(root: Value) -> Explanation:
     t1    x * x          9.0  0.1111  d/dx = x = 3.0, d/dx = x = 3.0
     x     leaf           3.0  0.6667
     """
+    if mode not in ("reverse", "forward", "both"):
+        raise ValueError(f"explain: mode must be 'reverse', 'forward' or 'both', got {mode!r:.40}")
+    if mode == "reverse" and tangents is not None:
+        raise TypeError("explain: tangents= is for mode='forward' or mode='both'")
+    if not isinstance(root, Value):
+        raise TypeError(f"explain() needs a Value, got {type(root).__name__}")
     names = node_names(root)
+    order = topological_order(root)
+    dots: tuple[float, ...] | None = None
+    grads: list[Any] = [node.grad for node in order]
+    if mode != "reverse":
+        from .forward import forward_tangents
+        from .graph import gradients
+
+        _forward_setup(root, tangents, f"explain(mode={mode!r})")
+        found = forward_tangents(root, tangents)
+        dots = tuple(float(found[node]) for node in order)
+        if mode == "both":
+            grads = gradients(root, order)
     rows = []
-    for node in topological_order(root):
+    for node, g in zip(order, grads, strict=True):
         locals_ = tuple(
             (names[p], f, float(v))
             for p, f, v in zip(node.parents, _formulas(node, names), local_derivatives(node),
                                strict=True)
         )
-        rows.append((names[node], expression(node, names), node.data,
-                     _grad_number(node.grad), locals_))
-    return Explanation(tuple(rows))
+        rows.append((names[node], expression(node, names), node.data, _grad_number(g), locals_))
+    return Explanation(tuple(rows), dots, mode != "forward")
+
+
+# --------------------------------------------------------------------------- forward mode
+@dataclass(frozen=True)
+class TangentTerm:
+    """One input's share of a forward step: ``local * parent.dot``."""
+
+    parent: Value
+    name: str
+    index: int  # position among the node's parents
+    formula: str  # the local derivative as text, in the nodes' names
+    local: float  # d node / d parent
+    tangent: float  # the parent's tangent, parent.dot
+    contribution: float | None  # local * tangent; None: the parent does not move (zero, free)
+
+
+@dataclass(frozen=True)
+class ForwardStep:
+    """One node of forward mode: its tangent from its inputs' tangents (the chain rule).
+
+    ``multiplies`` and ``adds`` count the arithmetic forward mode has done so far, this step
+    included (a term whose input does not depend on the seeded inputs is zero and costs
+    nothing), to compare with reverse mode's one multiply and one add per edge.
+    """
+
+    index: int  # 0 for the first step
+    node: Value
+    name: str
+    expression: str
+    seed: float | None  # the tangent given to this node itself, if any
+    terms: tuple[TangentTerm, ...]
+    tangent: float  # node.dot, d node / d (the seeded direction)
+    multiplies: int
+    adds: int
+
+    @property
+    def summarised(self) -> bool:
+        """True when ``str(step)`` shows only the largest terms (many inputs)."""
+        return len(self.terms) > FULL_LIMIT
+
+    def largest(self, count: int = TOP) -> list[TangentTerm]:
+        """The ``count`` terms with the largest |contribution|, largest first."""
+        sizes = [0.0 if t.contribution is None else t.contribution for t in self.terms]
+        return [self.terms[i] for i in _largest(sizes, count)]
+
+    def _text(self, full: bool) -> str:
+        head = f"{self.name} = {self.expression}: {self.name}.dot = "
+        counts = (f"   [{self.multiplies} multipl{'y' if self.multiplies == 1 else 'ies'}, "
+                  f"{self.adds} add{'' if self.adds == 1 else 's'} so far]")
+        if all(t.contribution is None for t in self.terms) and self.seed is None:
+            return f"{head}0.0 (no input depends on the seeded inputs){counts}"
+        shown = list(self.terms) if full or not self.summarised else self.largest(TOP)
+        symbols = [f"{t.formula} * {t.name}.dot" for t in shown]
+        numbers = [f"{format_number(t.local)} * {format_number(t.tangent)}" for t in shown]
+        if self.seed is not None:
+            symbols.insert(0, "seed")
+            numbers.insert(0, format_number(self.seed))
+        if len(shown) < len(self.terms):
+            more = f"... {len(self.terms) - len(shown)} more terms, none larger"
+            symbols.append(more)
+            numbers.append("...")
+        text = f"{head}{' + '.join(symbols)} = {' + '.join(numbers)} = "
+        return text + format_number(self.tangent) + counts
+
+    def full_text(self) -> str:
+        """The step with every term, however many inputs the node has."""
+        return self._text(full=True)
+
+    def __str__(self) -> str:
+        return self._text(full=False)
+
+    def __repr__(self) -> str:
+        return (f"<ForwardStep {self.index}: {self.name} = {self.expression}, "
+                f"tangent {self.tangent:.4g}>")
+
+
+def _forward_setup(root: Value, tangents: Any, what: str) -> tuple[list[Value], dict[Value, float]]:
+    from .forward import check_seeds, forward_order
+
+    if not isinstance(root, Value):
+        raise TypeError(f"{what} needs a Value, got {type(root).__name__}")
+    order = forward_order(root)
+    if tangents is None:
+        leaves = [n for n in order if n._op is None]
+        names = node_names(root)
+        shown = ", ".join(names[n] for n in leaves[:8]) + (", ..." if len(leaves) > 8 else "")
+        raise TypeError(
+            f"{what}: forward mode needs tangents saying which inputs move, as "
+            f"tangents={{x: 1.0}} for d/dx; the inputs of this graph are: {shown}"
+        )
+    return order, check_seeds(tangents, what)
+
+
+def _run_forward(order: list[Value], seeds: dict[Value, float], names: dict[Value, str],
+                 found: dict[Value, float]) -> Iterator[ForwardStep]:
+    """Forward mode one node at a time, filling ``found`` exactly as forward_tangents does."""
+    from .forward import combine, tangent_terms
+
+    multiplies = adds = 0
+    index = 0
+    for node in order:
+        seed = seeds.get(node)
+        if node._op is None:
+            if seed is not None:
+                found[node] = seed
+            continue
+        locals_, contributions = tangent_terms(node, found)
+        total = combine(seed, contributions)
+        done = sum(c is not None for c in contributions)
+        multiplies += done
+        adds += max(0, done + (seed is not None) - 1)
+        if total is not None:
+            found[node] = total
+        terms = tuple(
+            TangentTerm(p, names[p], i, formula, float(d), found.get(p, 0.0), c)
+            for i, (p, d, formula, c) in enumerate(
+                zip(node.parents, locals_, _formulas(node, names), contributions, strict=True)
+            )
+        )
+        yield ForwardStep(index, node, names[node], expression(node, names), seed, terms,
+                          0.0 if total is None else total, multiplies, adds)
+        index += 1
+
+
+def forward_steps(root: Value, tangents: Any = None) -> Iterator[ForwardStep]:
+    """Forward mode one node at a time: a :class:`ForwardStep` per node that has parents.
+
+    Steps run in topological order from the inputs; each gives the node's tangent
+    (``t.dot``, its derivative along ``tangents``) from its inputs' tangents, printed as the
+    chain rule with numbers and the count of multiplies and adds so far. The tangents are the
+    ones :func:`autograd_core.forward_tangents` computes, with the same arithmetic. ``.grad``
+    is not touched.
+
+    >>> from autograd_core import Value
+    >>> x = Value(3.0, label="x"); w = Value(-2.0, label="w")
+    >>> t = x * w; y = t.tanh(); y.label = "y"
+    >>> for step in forward_steps(y, {x: 1.0}):
+    ...     print(step)
+    t1 = x * w: t1.dot = w * x.dot + x * w.dot = -2.0 * 1.0 + 3.0 * 0.0 = -2.0   [1 multiply, 0 adds so far]
+    y = tanh(t1): y.dot = (1 - y**2) * t1.dot = 2.458e-05 * -2.0 = -4.915e-05   [2 multiplies, 0 adds so far]
+    """  # noqa: E501
+    order, seeds = _forward_setup(root, tangents, "forward_steps")
+    return _run_forward(order, seeds, node_names(root), {})
