@@ -290,6 +290,18 @@ class History:
 
 
 # --------------------------------------------------------------------------- the model
+class Probabilities(list):
+    """A softmax layer's outputs (a list of Values) that keeps the logits they came from, so
+    :func:`nn.cross_entropy` given these probabilities computes on ``.logits``, stably (as
+    Keras finds a softmax's logits when ``from_logits=False``)."""
+
+    __slots__ = ("logits",)
+
+    def __init__(self, probabilities: list[Value], logits: list[Value]) -> None:
+        super().__init__(probabilities)
+        self.logits = logits
+
+
 class Sequential(MLP):
     """A stack of :class:`Dense` layers, as Keras' ``Sequential``; an :class:`nn.MLP` whose
     layers may each have their own activation.
@@ -411,7 +423,7 @@ class Sequential(MLP):
             if head == "softmax":
                 lse = logsumexp(h)
                 lse.label = lse_label
-                h = [(z - lse).exp() for z in h]
+                h = Probabilities([(z - lse).exp() for z in h], h)
             else:
                 h = [z.sigmoid() for z in h]
             for p, label in zip(h, out_labels, strict=True):

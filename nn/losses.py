@@ -236,7 +236,9 @@ def cross_entropy(
     int class label in ``0..k-1`` (Keras's sparse categorical cross-entropy) or ``k``
     probabilities summing to 1, such as a one-hot row (categorical cross-entropy):
     ``sum_j t_j (logsumexp(z) - z_j)``; a one-hot row gives exactly what its label gives.
-    Stable for large logits (log-sum-exp shifted by the largest one).
+    Stable for large logits (log-sum-exp shifted by the largest one). Given the output of a
+    softmax layer of :class:`nn.Sequential` (probabilities that keep their ``.logits``), it
+    computes on those logits, as Keras does.
 
     >>> from autograd_core import Value
     >>> loss = cross_entropy([[Value(1000.0), Value(0.0)]], [0]); loss.data
@@ -247,6 +249,7 @@ def cross_entropy(
     """
     losses = []
     for i, (z, t) in enumerate(_pairs(logits, labels, "cross_entropy")):
+        z = getattr(z, "logits", z)  # a softmax's probabilities (nn.keras): their logits
         if not _is_sequence(z) or len(z) < 2:
             raise ValueError(
                 f"cross_entropy: sample {i} needs a list of at least 2 logits (one per class), "

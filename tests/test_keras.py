@@ -279,3 +279,28 @@ def test_drawing_labels_come_from_the_mlp() -> None:
     assert out[0].label == "L1.n0.out"
     for label in ("L0.n1.w1", "L0.n1.z", "L1.n0.z", "L1.lse", "x0"):
         assert label in source
+
+
+def test_cross_entropy_of_softmax_outputs_uses_their_logits() -> None:
+    model = _big_logits_model()
+    probs = model([1.0])  # probabilities [1, 0]: log(0) would be -inf
+    assert [p.data for p in probs] == [1.0, 0.0]
+    loss = cross_entropy([probs], [1])
+    assert loss.data == pytest.approx(2000.0)
+    loss.backward()
+    grads = [p.grad for p in model.parameters()]
+    assert grads == pytest.approx([1.0, 1.0, -1.0, -1.0])  # (softmax - onehot) * (x, 1)
+
+
+def test_point_loss_of_a_trained_softmax_model_is_its_cross_entropy() -> None:
+    from viz.training import point_loss
+
+    model = Sequential([Dense(3, activation="relu", input_shape=(2,)),
+                        Dense(3, activation="softmax")], seed=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    X, y = [[0.5, 1.0], [1.0, -1.0], [0.0, 0.3]], [0, 1, 2]
+    h = model.fit(X, y, epochs=2, verbose=0, record=True)
+    root = point_loss(model, h.history, X, y, 1)
+    with model.outputs_logits():
+        expected = cross_entropy([model(X[1])], [1]).data
+    assert root.data == pytest.approx(expected, rel=1e-12)
