@@ -30,7 +30,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from autograd_core.files import atomic_write
+from autograd_core.files import atomic_write, check_writable
 
 from .io import save
 from .losses import cross_entropy, hinge
@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     min_accuracy = defaults["min_accuracy"] if args.min_accuracy is None else args.min_accuracy
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
+    # A FIFO or folder where an output goes is refused now, not after training.
+    for name in ("model.json", "training.html", "neuron_graph.svg"):
+        check_writable(os.path.join(out, name))
     progress = False if args.no_progress else None
     run = _moons if args.dataset == "moons" else _digits
     try:

@@ -100,3 +100,17 @@ def test_without_matplotlib_the_plots_are_skipped(tmp_path, capsys, monkeypatch)
     printed = capsys.readouterr().out
     assert "skipped: the plots need matplotlib" in printed
     assert (tmp_path / "model.json").is_file() and not (tmp_path / "loss_curve.png").exists()
+
+
+def test_a_fifo_where_an_output_goes_is_refused_before_training(tmp_path, monkeypatch) -> None:
+    import os
+
+    import nn.demo as demo
+    from autograd_core.files import UnsafePathError
+
+    os.mkfifo(tmp_path / "model.json")
+    trained = []
+    monkeypatch.setattr(demo, "_moons", lambda *a, **k: trained.append(1) or (1.0, []))
+    with pytest.raises(UnsafePathError, match=r"model\.json"):
+        demo.main(["--out", str(tmp_path), "--no-progress", "--no-plots"])
+    assert trained == []

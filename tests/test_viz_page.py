@@ -311,3 +311,22 @@ def test_a_page_of_a_very_wide_node_stays_small(tmp_path) -> None:
         for frame in data["frames"]:  # only drawn edges are highlighted
             assert all(edge in ids for edge in frame["edges"])
     assert sizes[20_000] < 1.1 * sizes[2_000]
+
+
+def test_without_a_renderer_the_page_keeps_the_dot_text_and_replaces_nothing(
+        tmp_path, monkeypatch) -> None:
+    import viz.page as page_module
+    from viz.render import RendererNotFound
+
+    def no_renderer(*_: object, **__: object) -> str:
+        raise RendererNotFound("no Graphviz here")
+
+    monkeypatch.setattr(page_module, "render_svg", no_renderer)
+    mine = tmp_path / "p.dot"
+    mine.write_text("MINE")
+    x = Value(2.0, label="x")
+    with pytest.raises(RendererNotFound, match="no Graphviz here"):
+        page_module.backward_page(x * x, tmp_path / "p.html")
+    assert mine.read_text() == "MINE"
+    kept = sorted(p.name for p in tmp_path.iterdir())
+    assert kept == ["p.1.dot", "p.dot"] and "digraph" in (tmp_path / "p.1.dot").read_text()

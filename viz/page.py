@@ -31,7 +31,7 @@ from autograd_core.steps import (
 from autograd_core.value import to_float
 
 from .dot import build, grad_fill, grad_scale
-from .render import RendererNotFound, _check_path, atomic_write, dot_path_for, render_svg
+from .render import RendererNotFound, _check_path, atomic_write, render_svg, save_dot_instead
 from .text import format_field
 
 __all__ = ["PAGE_MAX_NODES", "UNKNOWN", "backward_page", "page_data", "render_page",
@@ -610,8 +610,7 @@ def backward_page(
     try:
         svg = render_svg(source, timeout=timeout)
     except RendererNotFound as exc:
-        dot_file = atomic_write(dot_path_for(path), source)
-        raise RendererNotFound(f"{exc} The DOT text was written to {dot_file}.") from None
+        raise save_dot_instead(source, path, exc) from None
     return atomic_write(path, render_page(svg, data))
 
 
