@@ -248,3 +248,52 @@ def test_save_refuses_a_read_only_model_file(tmp_path):
     with pytest.raises(PermissionError, match="read-only"):
         MLP(3, [4, 2], seed=5).save(path)
     assert path.read_bytes() == before
+
+
+# ----------------------------------------------------------------------------- Sequential
+def _sequential():
+    from nn import Dense, Sequential
+
+    return Sequential([Dense(3, activation="relu", input_shape=(2,)),
+                       Dense(2, activation="gelu"), Dense(3, activation="softmax")], seed=4)
+
+
+def test_sequential_round_trip_is_bit_exact_with_special_values(tmp_path):
+    model = _sequential()
+    state = model.state_dict()
+    state["layers.1.neurons.0.w.2"] = math.nan
+    state["layers.2.neurons.1.b"] = -math.inf
+    model.load_state_dict(state)
+    model.save(tmp_path / "s.json")
+    back = load(tmp_path / "s.json")
+    assert type(back).__name__ == "Sequential"
+    assert [_bits(v) for v in back.state_dict().values()] == [
+        _bits(v) for v in model.state_dict().values()]
+    doc = json.loads((tmp_path / "s.json").read_text())
+    assert doc["architecture"] == {"type": "Sequential", "config": {"nin": 2, "layers": [
+        {"units": 3, "activation": "relu"}, {"units": 2, "activation": "gelu"},
+        {"units": 3, "activation": "softmax"}]}}
+
+
+def _seq_doc(model):
+    return json.loads(nn_io.to_json(model))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["architecture"]["config"]["layers"][0].update(units=4),
+     "has 31 parameters but the file holds 26"),
+    (lambda d: d["architecture"]["config"]["layers"][0].update(extra=1),
+     "layers\\[0\\] must be"),
+    (lambda d: d["architecture"]["config"]["layers"][1].update(activation="nope"),
+     "unknown activation of layers\\[1\\] 'nope'"),
+    (lambda d: d["architecture"]["config"].update(layers=[]), "non-empty list"),
+    (lambda d: d["architecture"]["config"].update(nin=0), "nin must be a positive int"),
+    (lambda d: d["architecture"]["config"].pop("layers"), "missing keys \\['layers'\\]"),
+    (lambda d: d["parameters"].update({"layers.9.neurons.0.b": d["parameters"].pop(
+        "layers.0.neurons.0.b")}), "unexpected parameter name"),
+])
+def test_a_broken_sequential_file_is_refused_before_building(change, message):
+    doc = _seq_doc(_sequential())
+    change(doc)
+    with pytest.raises(ValueError, match=message):
+        nn_io.from_json(json.dumps(doc), "f.json")
