@@ -304,3 +304,18 @@ def test_point_loss_of_a_trained_softmax_model_is_its_cross_entropy() -> None:
     with model.outputs_logits():
         expected = cross_entropy([model(X[1])], [1]).data
     assert root.data == pytest.approx(expected, rel=1e-12)
+
+
+def test_categorical_crossentropy_on_one_hot_rows_equals_sparse_on_labels() -> None:
+    X, labels = [[0.5, 1.0], [1.0, -1.0], [0.0, 0.3]], [0, 1, 2]
+    one_hot = [[1.0 if j == c else 0.0 for j in range(3)] for c in labels]
+    runs = []
+    for loss, y in (("sparse_categorical_crossentropy", labels),
+                    ("categorical_crossentropy", one_hot)):
+        model = Sequential([Dense(4, activation="tanh", input_shape=(2,)),
+                            Dense(3, activation="softmax")], seed=7)
+        model.compile(optimizer=nn.Adam, loss=loss, metrics=["accuracy"])
+        h = model.fit(X, y, epochs=3, batch_size=2, verbose=0, validation_data=(X, y))
+        runs.append((h.history, model.state_dict(), model.evaluate(X, y)))
+    assert runs[0] == runs[1]
+    assert isinstance(model._optimizer(), nn.Adam) and model._optimizer().lr == 0.001
