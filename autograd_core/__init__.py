@@ -39,7 +39,7 @@ from .ops import (
 from .graph import backward, gradients, topological_order, zero_grad
 from .mode import detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad
 from .forward import forward_tangents
-from .steps import Stepper, backward_steps, explain, forward_steps
+from .steps import Stepper, backward_steps, explain, forward_steps, gradient_paths
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .check import GradcheckError, gradcheck, gradgradcheck
 
@@ -70,6 +70,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "gradient_paths",
     "gradients",
     "hessian",
     "hvp",

@@ -29,13 +29,20 @@ from .value import Value, to_float
 
 __all__ = [
     "Explanation",
+    "ForwardStep",
+    "GradientPath",
+    "GradientPaths",
     "ParentUpdate",
     "Step",
     "Stepper",
+    "TangentTerm",
     "backward_steps",
+    "count_paths",
     "explain",
     "expression",
     "format_number",
+    "forward_steps",
+    "gradient_paths",
     "label_text",
     "node_names",
 ]
@@ -843,3 +850,199 @@ def forward_steps(root: Value, tangents: Any = None) -> Iterator[ForwardStep]:
     """  # noqa: E501
     order, seeds = _forward_setup(root, tangents, "forward_steps")
     return _run_forward(order, seeds, node_names(root), {})
+
+
+# --------------------------------------------------------------------------- paths
+PATH_LIMIT = 1000  # gradient_paths lists at most this many paths unless given a larger limit
+
+
+@dataclass(frozen=True)
+class GradientPath:
+    """One path from the input to the root: the nodes on it and each edge's local derivative.
+
+    ``edges[k]`` is ``(position, formula, local)`` for the step from ``nodes[k]`` to
+    ``nodes[k + 1]``: the input position it enters at, the local derivative as text and as a
+    number. ``product`` multiplies the local derivatives along the path, input first.
+    """
+
+    nodes: tuple[Value, ...]
+    names: tuple[str, ...]
+    edges: tuple[tuple[int, str, float], ...]
+    repeated: tuple[bool, ...]  # per edge: the node takes this input more than once
+    product: float
+
+    def __str__(self) -> str:
+        if not self.edges:
+            return f"{self.names[0]} (the root itself): 1.0"
+        parts = [self.names[0]]
+        for k, (position, formula, local) in enumerate(self.edges):
+            text = format_number(local) if _is_number(formula, local) else (
+                f"{formula} = {format_number(local)}")
+            if self.repeated[k]:
+                text += f", input #{position + 1}"
+            parts.append(f" -[{text}]-> {self.names[k + 1]}")
+        factors = " * ".join(format_number(local) for _, _, local in self.edges)
+        return "".join(parts) + f":  {factors} = {format_number(self.product)}"
+
+
+@dataclass(frozen=True)
+class GradientPaths:
+    """Every path from ``source`` to ``root`` with its product of local derivatives.
+
+    ``paths`` are largest |product| first; ``total`` is their sum and ``gradient`` what
+    reverse mode gives for d root / d source: ``agrees`` tells whether they match (up to
+    rounding). ``str()`` lists them, one per line.
+    """
+
+    root_name: str
+    source_name: str
+    paths: tuple[GradientPath, ...]
+    total: float
+    gradient: float
+
+    @property
+    def agrees(self) -> bool:
+        """True when the paths add up to the reverse-mode gradient (relative 1e-9)."""
+        scale = math.fsum(abs(p.product) for p in self.paths)
+        return math.isclose(self.total, self.gradient, rel_tol=1e-9,
+                            abs_tol=1e-12 * (1.0 + scale))
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __iter__(self) -> Iterator[GradientPath]:
+        return iter(self.paths)
+
+    def __str__(self) -> str:
+        r, x = self.root_name, self.source_name
+        if not self.paths:
+            return f"d{r}/d{x} = 0.0: no path leads from {x} to {r}"
+        count = len(self.paths)
+        plural = "path" if count == 1 else f"{count} paths"
+        lines = [f"d{r}/d{x} = {format_number(self.gradient)} = the sum over the {plural} from "
+                 f"{x} to {r} of the local derivatives multiplied along each:"]
+        lines += [f"  {p}" for p in self.paths]
+        check = "agrees with" if self.agrees else "DIFFERS from"
+        lines.append(f"  sum: {format_number(self.total)} ({check} reverse mode's "
+                     f"{format_number(self.gradient)})")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def _path_counts(root: Value, source: Value) -> dict[Value, int]:
+    """Per node, how many paths lead from ``source`` to it (exact ints; absent: none)."""
+    order = topological_order(root)[::-1]
+    counts: dict[Value, int] = {}
+    for node in order:
+        if node is source:
+            counts[node] = 1
+            continue
+        n = 0
+        for p in node.parents:
+            n += counts.get(p, 0)
+        if n:
+            counts[node] = n
+    return counts
+
+
+def count_paths(root: Value, source: Value) -> int:
+    """How many paths lead from ``source`` to ``root`` (an edge per input position, so
+    ``a + a`` counts twice), by dynamic programming: never enumerates them.
+
+    >>> from autograd_core import Value
+    >>> a = Value(1.0); b = a + a; c = b * b
+    >>> count_paths(c, a)
+    4
+    """
+    _check_path_args(root, source, "count_paths")
+    return _path_counts(root, source).get(root, 0)
+
+
+def _check_path_args(root: Any, source: Any, what: str) -> None:
+    if not isinstance(root, Value):
+        raise TypeError(f"{what} needs the root as a Value, got {type(root).__name__}")
+    if not isinstance(source, Value):
+        raise TypeError(f"{what} needs the input as a Value, got {type(source).__name__}")
+
+
+def gradient_paths(root: Value, source: Value, *, limit: int = PATH_LIMIT) -> GradientPaths:
+    """Where a gradient comes from: every path from ``source`` to ``root``, with the product of
+    the local derivatives along it, largest first; they add up to d root / d source.
+
+    A node used twice (``b = a + a``) is two edges, so two paths: that is why ``a.grad``
+    *accumulates* (``+=``) in ``backward``. The number of paths can grow exponentially with
+    depth, so it is counted first (:func:`count_paths`) and more than ``limit`` (default
+    ``PATH_LIMIT``, 1000) is refused with a ValueError; the gradient itself is never that
+    costly (reverse mode visits each edge once). ``.grad`` is not touched.
+
+    >>> from autograd_core import Value
+    >>> a = Value(3.0, label="a")
+    >>> b = a + a; b.label = "b"
+    >>> c = b * b; c.label = "c"
+    >>> print(gradient_paths(c, a))
+    dc/da = 24.0 = the sum over the 4 paths from a to c of the local derivatives multiplied along each:
+      a -[1.0, input #1]-> b -[b = 6.0, input #1]-> c:  1.0 * 6.0 = 6.0
+      a -[1.0, input #2]-> b -[b = 6.0, input #1]-> c:  1.0 * 6.0 = 6.0
+      a -[1.0, input #1]-> b -[b = 6.0, input #2]-> c:  1.0 * 6.0 = 6.0
+      a -[1.0, input #2]-> b -[b = 6.0, input #2]-> c:  1.0 * 6.0 = 6.0
+      sum: 24.0 (agrees with reverse mode's 24.0)
+    """  # noqa: E501
+    from .graph import gradients
+
+    _check_path_args(root, source, "gradient_paths")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError(f"gradient_paths: limit must be a positive int, got {limit!r:.40}")
+    counts = _path_counts(root, source)
+    total_paths = counts.get(root, 0)
+    names = node_names(root)
+    source_name = names.get(source) or label_text(source.label) or "the input"
+    if total_paths > limit:
+        shown = f"{total_paths:.3e}" if total_paths >= 10**12 else str(total_paths)
+        raise ValueError(
+            f"gradient_paths: {shown} paths lead from {source_name} to "
+            f"{names[root]}, more than limit={limit}; they are counted, not listed. Pass a "
+            "larger limit=, or look at a smaller part of the graph (the paths to a node "
+            "nearer the input). The gradient itself needs no such list: gradients(root, [x])"
+        )
+    gradient = float(gradients(root, [source])[0]) if total_paths else 0.0
+    locals_cache: dict[Value, tuple[tuple[Any, ...], list[str]]] = {}
+
+    def local(node: Value) -> tuple[tuple[Any, ...], list[str]]:
+        found = locals_cache.get(node)
+        if found is None:
+            found = (local_derivatives(node), _formulas(node, names))
+            locals_cache[node] = found
+        return found
+
+    # Walk back from the root along edges whose parent is reached from the source; the path
+    # so far is a linked list (node, position, rest) so that no list is copied per step.
+    paths: list[GradientPath] = []
+    stack: list[tuple[Value, Any]] = [(root, None)] if total_paths else []
+    while stack:
+        node, link = stack.pop()
+        if node is source:
+            nodes = [node]
+            edges = []
+            repeated = []
+            while link is not None:
+                child, position, link = link
+                derivs, formulas = local(child)
+                nodes.append(child)
+                edges.append((position, formulas[position], float(derivs[position])))
+                parents = child.parents
+                repeated.append(parents.count(parents[position]) > 1)
+            product = 1.0
+            for _, _, d in edges:
+                product *= d
+            paths.append(GradientPath(tuple(nodes), tuple(names[n] for n in nodes),
+                                      tuple(edges), tuple(repeated), product))
+            continue
+        parents = node.parents
+        for position in range(len(parents) - 1, -1, -1):  # popped in argument order
+            if parents[position] in counts:
+                stack.append((parents[position], (node, position, link)))
+    ranked = sorted(range(len(paths)), key=lambda i: (-_size_key(paths[i].product), i))
+    listed = tuple(paths[i] for i in ranked)
+    return GradientPaths(names[root], source_name, listed,
+                         math.fsum(p.product for p in listed), gradient)

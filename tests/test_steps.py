@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd_core import (
@@ -360,3 +360,97 @@ def test_stepper_zero_grad_starts_from_zero_like_the_page() -> None:
     assert [leaf.grad for leaf in leaves] == once
     with pytest.raises(TypeError, match="zero_grad must be True or False"):
         Stepper(o, zero_grad="yes")
+
+
+# --------------------------------------------------------------------------- gradient paths
+def test_a_node_used_twice_is_two_paths_whose_products_add_up_to_its_grad() -> None:
+    from autograd_core import gradient_paths
+
+    a = Value(3.0, label="a")
+    b = a + a
+    c = b * b
+    found = gradient_paths(c, a)
+    assert len(found) == 4 and all(p.product == 2 * a.data for p in found)
+    c.backward()
+    assert found.total == found.gradient == a.grad == 8 * a.data and found.agrees
+    square = a * a
+    twice = gradient_paths(square, a)
+    assert [p.product for p in twice] == [3.0, 3.0] and twice.total == 6.0
+
+
+def test_paths_are_listed_largest_first_with_their_local_derivatives() -> None:
+    from autograd_core import gradient_paths
+
+    x = Value(2.0, label="x")
+    y = x * 10.0 + x.exp() + -x
+    y.label = "y"
+    found = gradient_paths(y, x)
+    products = [p.product for p in found]
+    assert products == sorted(products, key=abs, reverse=True) == [10.0, math.exp(2.0), -1.0]
+    assert [p.names[0] for p in found] == ["x"] * 3 and all(p.names[-1] == "y" for p in found)
+    text = str(found)
+    assert text.splitlines()[0].startswith("dy/dx = 16.39 = the sum over the 3 paths")
+    assert "x -[exp(x) = 7.389]->" not in text and "-[t2 = 7.389]->" in text  # exp's rule: out
+    assert text.endswith("sum: 16.39 (agrees with reverse mode's 16.39)")
+
+
+@settings(max_examples=60)
+@given(recipes())
+def test_path_products_sum_to_the_gradient_on_random_graphs(recipe) -> None:
+    from hypothesis import assume
+
+    from autograd_core import gradient_paths, gradients
+    from autograd_core.steps import count_paths
+
+    root, nodes = build(recipe)
+    for x in nodes[: len(recipe["leaves"])]:
+        n = count_paths(root, x)
+        assume(n <= 1000)
+        found = gradient_paths(root, x)
+        assert len(found) == n
+        expected = gradients(root, [x])[0] if n else 0.0
+        assert found.gradient == expected
+        scale = 1 + math.fsum(abs(p.product) for p in found)
+        assert math.isclose(found.total, expected, rel_tol=1e-9, abs_tol=1e-9 * scale)
+
+
+def test_too_many_paths_are_counted_not_listed() -> None:
+    from autograd_core import gradient_paths
+    from autograd_core.steps import PATH_LIMIT, count_paths
+
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(200):          # each doubling doubles the paths: 2**200 of them
+        y = y + y
+    assert count_paths(y, x) == 2**200        # counted exactly, by dynamic programming
+    with pytest.raises(ValueError, match=r"1\.607e\+60 paths lead from x to out, more than "
+                                         r"limit=1000; they are counted, not listed"):
+        gradient_paths(y, x)
+    z = x
+    for _ in range(10):           # 1024 paths: just over the default limit
+        z = z * 1.0 + z * 1.0
+    with pytest.raises(ValueError, match="1024 paths"):
+        gradient_paths(z, x)
+    assert PATH_LIMIT == 1000 and len(gradient_paths(z, x, limit=1024)) == 1024
+
+
+def test_paths_edge_cases() -> None:
+    from autograd_core import gradient_paths
+
+    x = Value(1.0, label="x")
+    other = Value(2.0, label="w")
+    y = other * 3
+    none = gradient_paths(y, x)
+    assert len(none) == 0 and none.total == none.gradient == 0.0
+    assert str(none) == "dout/dx = 0.0: no path leads from x to out"
+    itself = gradient_paths(x, x)
+    assert [p.product for p in itself] == [1.0] and itself.gradient == 1.0
+    deep = x
+    for _ in range(20_000):       # one long path: no recursion
+        deep = deep * 1.0
+    (path,) = gradient_paths(deep, x)
+    assert len(path.edges) == 20_000 and path.product == 1.0
+    with pytest.raises(ValueError, match="limit must be a positive int"):
+        gradient_paths(y, x, limit=0)
+    with pytest.raises(TypeError, match="needs the input as a Value"):
+        gradient_paths(y, 1.0)
