@@ -30,7 +30,14 @@ from typing import Any
 
 from . import mode as _mode
 from .graph import topological_order
-from .primitives import local_derivatives
+from .primitives import (
+    BINARY,
+    LINEAR_BINARY,
+    LINEAR_UNARY,
+    UNARY,
+    local_derivatives,
+    rule_failure,
+)
 from .value import Value, to_float
 
 __all__ = ["forward_order", "forward_tangents"]
@@ -157,8 +164,10 @@ def forward_tangents(
         return {}
     order = forward_order(roots)
     result: dict[Value, Any] = {}
-    recording = _mode.enable_grad() if create_graph else _mode.no_grad()
-    with recording:
+    if not create_graph:
+        _float_pass(order, seeds, result)
+        return {node: result.get(node, 0.0) for node in order}
+    with _mode.enable_grad():
         for node in order:
             seed = seeds.get(node)
             if node._op is None:
@@ -173,3 +182,61 @@ def forward_tangents(
             _, terms = tangent_terms(node, result, create_graph)
             result[node] = combine(seed, terms)
     return {node: result.get(node, 0.0) for node in order}
+
+
+def _float_pass(order: list[Value], seeds: dict[Value, Any], result: dict[Value, Any]) -> None:
+    """forward_tangents on floats with the rules applied inline (as ``backward``'s fast path).
+
+    The same arithmetic as :func:`tangent_terms` and :func:`combine`, which the steps use:
+    terms in argument order, each ``local * tangent``, a missing tangent skipped.
+    """
+    get = result.get
+    node = None
+    try:
+        for node in order:
+            seed = seeds.get(node) if seeds else None
+            op = node._op
+            if op is None:
+                if seed is not None:
+                    result[node] = seed
+                continue
+            kind = op.kind
+            if kind == BINARY or kind == LINEAR_BINARY:
+                a = node._a
+                b = node._b
+                ta = get(a)
+                tb = get(b)
+                if ta is None and tb is None:
+                    if seed is not None:
+                        result[node] = seed
+                    continue
+                da, db = op.rules
+                total = seed
+                if ta is not None:
+                    c = ta * da if type(da) is float else da(a.data, b.data, node.data) * ta
+                    total = c if total is None else total + c
+                if tb is not None:
+                    c = tb * db if type(db) is float else db(a.data, b.data, node.data) * tb
+                    total = c if total is None else total + c
+                result[node] = total
+            elif kind == UNARY or kind == LINEAR_UNARY:
+                a = node._a
+                ta = get(a)
+                if ta is None:
+                    if seed is not None:
+                        result[node] = seed
+                    continue
+                d = op.rules[0]
+                c = ta * d if kind == LINEAR_UNARY else d(a.data, node.data) * ta
+                result[node] = c if seed is None else seed + c
+            else:
+                if not any(p in result for p in node._a):
+                    if seed is not None:
+                        result[node] = seed
+                    continue
+                result[node] = combine(seed, tangent_terms(node, result)[1])
+    except (TypeError, ValueError) as exc:
+        failure = rule_failure(node) if node is not None else None
+        if failure is None:
+            raise
+        raise failure from exc

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from autograd_core import (
     Op,
     Value,
+    forward_steps,
     forward_tangents,
     gradients,
     hessian,
@@ -283,3 +284,19 @@ def test_jacobian_shapes() -> None:
 def test_hessian_results_are_unchanged(x) -> None:
     assert hessian(lambda t: t.sin() * t, argnums=0)(x) == pytest.approx(
         2 * math.cos(x) - x * math.sin(x), rel=1e-9, abs=1e-12)
+
+
+def test_forward_tangents_takes_a_constant_rule_beside_a_callable_one() -> None:
+    mixed = Op("fwd_mixed", lambda a, b: a + b * b, [1.0, lambda a, b, out: 2 * b], arity=2)
+    x = Value(1.0)
+    w = Value(3.0)
+    y = mixed(x, w)
+    assert forward_tangents(y, {x: 1.0, w: 1.0})[y] == 7.0 == sum(gradients(y, [x, w]))
+    assert [s.tangent for s in forward_steps(y, {x: 1.0, w: 1.0})] == [7.0]
+
+
+def test_a_rule_that_takes_the_wrong_arguments_is_named_in_forward_mode() -> None:
+    bad = Op("fwd_bad", lambda a: a, [lambda a: 1.0], arity=1)
+    x = Value(1.0)
+    with pytest.raises(TypeError, match=r"rule #0 of op 'fwd_bad' must take \(x, out\)"):
+        forward_tangents(bad(x), {x: 1.0})
