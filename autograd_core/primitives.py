@@ -44,6 +44,14 @@ class DivisionByZero(DomainError, ZeroDivisionError):
     """Division by zero (``x / 0``, ``0 ** -1``): a ``ZeroDivisionError`` and a ``DomainError``."""
 
 
+def _constant_rule(c: float) -> Callable[..., float]:
+    """A constant local derivative ``c`` as a rule, for an op whose other rule is a function."""
+    def rule(*_: Any) -> float:
+        return c
+
+    return rule
+
+
 class Op:
     """A primitive operation: its forward function on floats and its local derivatives.
 
@@ -108,6 +116,8 @@ class Op:
                     f"got {len(rules)}"
                 )
             linear = all(isinstance(r, float) for r in rules)
+            if not linear:  # a constant beside a rule: the backward loop calls every rule
+                rules = tuple(_constant_rule(r) if isinstance(r, float) else r for r in rules)
             if arity == 1:
                 kind = LINEAR_UNARY if linear else UNARY
             else:

@@ -414,3 +414,12 @@ def test_backward_documents_what_a_failed_pass_leaves():
 
     for doc in (graph.backward.__doc__, Value.backward.__doc__):
         assert "fails" in doc and "zero_grad" in doc
+
+
+def test_an_op_with_a_constant_rule_beside_a_function_rule_runs_backward() -> None:
+    mix = Op("mix", lambda a, b: a + b * b, [1.0, lambda a, b, out: 2 * b], arity=2)
+    a, b = Value(2.0), Value(3.0)
+    mix(a, b).backward()
+    assert (a.grad, b.grad) == (1.0, 6.0)
+    a2, b2 = Value(2.0), Value(3.0)
+    assert gradients(mix(a2, b2), [a2, b2]) == [1.0, 6.0]
