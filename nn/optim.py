@@ -60,6 +60,14 @@ def _grad(p: Value) -> float:
     return g if type(g) is float else float(g)
 
 
+def _pick_lr(lr: float | None, learning_rate: float | None, default: float) -> float:
+    """``lr``, or Keras' name for it ``learning_rate``, or the optimizer's default."""
+    if lr is not None and learning_rate is not None:
+        raise ValueError("pass lr= or learning_rate= (its Keras name), not both")
+    picked = lr if lr is not None else learning_rate
+    return default if picked is None else picked
+
+
 class Optimizer:
     """Base class: parameters, learning rate, schedule, ``step()`` and ``zero_grad()``."""
 
@@ -123,13 +131,15 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Value] | Any,
-        lr: float = 0.01,
+        lr: float | None = None,
         momentum: float = 0.0,
         weight_decay: float = 0.0,
         *,
+        learning_rate: float | None = None,
         schedule: Schedule | None = None,
     ) -> None:
-        super().__init__(params, lr, weight_decay=weight_decay, schedule=schedule)
+        super().__init__(params, _pick_lr(lr, learning_rate, 0.01),
+                         weight_decay=weight_decay, schedule=schedule)
         self.momentum = _in_range(momentum, "momentum", 0.0, 1.0)
         self._buf: list[float] | None = None
 
@@ -163,14 +173,16 @@ class Adam(Optimizer):
     def __init__(
         self,
         params: Iterable[Value] | Any,
-        lr: float = 0.001,
+        lr: float | None = None,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         *,
+        learning_rate: float | None = None,
         schedule: Schedule | None = None,
     ) -> None:
-        super().__init__(params, lr, weight_decay=weight_decay, schedule=schedule)
+        super().__init__(params, _pick_lr(lr, learning_rate, 0.001),
+                         weight_decay=weight_decay, schedule=schedule)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
         self.betas = (
@@ -211,14 +223,16 @@ class RMSProp(Optimizer):
     def __init__(
         self,
         params: Iterable[Value] | Any,
-        lr: float = 0.01,
+        lr: float | None = None,
         alpha: float = 0.99,
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         *,
+        learning_rate: float | None = None,
         schedule: Schedule | None = None,
     ) -> None:
-        super().__init__(params, lr, weight_decay=weight_decay, schedule=schedule)
+        super().__init__(params, _pick_lr(lr, learning_rate, 0.01),
+                         weight_decay=weight_decay, schedule=schedule)
         self.alpha = _in_range(alpha, "alpha", 0.0, 1.0)
         self.eps = _real(eps, "eps")
         if self.eps <= 0:

@@ -132,3 +132,12 @@ def test_bad_settings_are_rejected(make, match):
 def test_non_value_parameter_is_a_type_error():
     with pytest.raises(TypeError, match="parameter 0 must be a Value"):
         SGD([1.0], lr=0.1)
+
+
+@pytest.mark.parametrize(("cls", "default"), [(SGD, 0.01), (Adam, 0.001), (RMSProp, 0.01)])
+def test_learning_rate_is_lr_under_its_keras_name(cls, default) -> None:
+    p = Value(1.0)
+    assert cls([p]).lr == default
+    assert cls([p], learning_rate=0.5).lr == 0.5 == cls([p], lr=0.5).lr
+    with pytest.raises(ValueError, match="not both"):
+        cls([p], lr=0.5, learning_rate=0.5)
