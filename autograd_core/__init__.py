@@ -42,6 +42,7 @@ from .forward import forward_tangents
 from .steps import Stepper, backward_steps, explain, forward_steps, gradient_paths
 from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 from .check import GradcheckError, gradcheck, gradgradcheck
+from .tape import Tape, TracerWarning, trace
 
 __version__ = "0.1.0"
 
@@ -52,6 +53,8 @@ __all__ = [
     "Op",
     "OpRedefinedWarning",
     "Stepper",
+    "Tape",
+    "TracerWarning",
     "Value",
     "__version__",
     "absolute",
@@ -94,6 +97,7 @@ __all__ = [
     "tanh",
     "to_float",
     "topological_order",
+    "trace",
     "value_and_grad",
     "zero_grad",
 ]

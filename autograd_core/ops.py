@@ -114,6 +114,39 @@ def _pole(k: Any, base: Any) -> Any:
         return k * _RECIPROCAL(base)
 
 
+# --------------------------------------------------------------------------- array helpers
+# Array versions (``array=`` on an op) are for the tape's lane replay (autograd_core.tape):
+# the same formula on 1-d NumPy arrays, one lane per element, a branch written as a
+# ``where``. NumPy is imported when one of them first runs, never by the engine itself; the
+# tape runs them with floating-point warnings silenced (IEEE results, as the float versions).
+def _np() -> Any:
+    import numpy
+
+    return numpy
+
+
+def _lane_check(check: Any, bad: Any) -> Any:
+    """An array check from a float ``check`` and ``bad(*inputs)``, the lanes outside the
+    domain: the float check's error at the first bad lane, naming the lane."""
+
+    def array_check(*inputs: Any) -> Exception | None:
+        mask = bad(*inputs)
+        if not mask.any():
+            return None
+        lane = int(_np().flatnonzero(mask)[0])
+        at = [float(x[lane]) if getattr(x, "ndim", 0) else x for x in inputs]
+        err = check(*at)
+        if isinstance(err, Exception):
+            err.add_note(f"(in lane {lane} of {mask.size})")
+        return err
+
+    return array_check
+
+
+def _where(condition: Any, yes: Any, no: Any) -> Any:
+    return _np().where(condition, yes, no)
+
+
 # --------------------------------------------------------------------------- domain checks
 def _check_div(a: float, b: float) -> Exception | None:
     if b == 0:
@@ -147,13 +180,13 @@ def _check_sqrt(x: float) -> Exception | None:
 
 
 # --------------------------------------------------------------------------- arithmetic
-add = install(primitive("+", operator.add, 1.0, 1.0, doc="a + b", formulas=("1", "1")),
-              dunder="add")
-sub = install(primitive("-", operator.sub, 1.0, -1.0, doc="a - b", formulas=("1", "-1")),
-              dunder="sub")
+add = install(primitive("+", operator.add, 1.0, 1.0, doc="a + b", formulas=("1", "1"),
+                        array={}), dunder="add")
+sub = install(primitive("-", operator.sub, 1.0, -1.0, doc="a - b", formulas=("1", "-1"),
+                        array={}), dunder="sub")
 mul = install(
     primitive("*", operator.mul, lambda a, b, out: b, lambda a, b, out: a, doc="a * b",
-              formulas=("{b}", "{a}")),
+              formulas=("{b}", "{a}"), array={}),
     dunder="mul",
 )
 div = install(
@@ -162,6 +195,7 @@ div = install(
         lambda a, b, out: 1 / b,
         lambda a, b, out: -out / b,
         check=_check_div, doc="a / b", formulas=("1/{b}", "-{out}/{b}"),
+        array={"check": _lane_check(_check_div, lambda a, b: b == 0)},
     ),
     dunder="truediv",
 )
@@ -192,9 +226,27 @@ def _dpow_exponent(a: Any, b: Any, out: Any) -> Any:
     return out * nan
 
 
+def _pow_domain(a: Any, b: Any) -> Any:
+    np = _np()
+    return ((a == 0) & (b < 0)) | ((a < 0) & np.isfinite(b) & (b != np.floor(b)))
+
+
+def _array_dpow_base(a: Any, b: Any, out: Any) -> Any:
+    # as _dpow_base: flat where b = 0, a pole at a = 0 for b in (0, 1), else b a ** (b - 1)
+    return _where(b == 0, 0.0, _where((a == 0) & (b < 1), inf, b * a ** (b - 1)))
+
+
+def _array_dpow_exponent(a: Any, b: Any, out: Any) -> Any:
+    return _where(a > 0, out * _np().log(a), _where((a == 0) & (b >= 0), 0.0, out * nan))
+
+
 power = primitive("**", _pow, _dpow_base, _dpow_exponent, check=_check_pow, doc="a ** b",
-                  formulas=("{b} * {a}**({b} - 1)", "{out} * log({a})"))
-neg = install(primitive("neg", operator.neg, -1.0, doc="-x", formulas=("-1",)), dunder="neg")
+                  formulas=("{b} * {a}**({b} - 1)", "{out} * log({a})"),
+                  array={"forward": lambda a, b: a ** b,
+                         "rules": (_array_dpow_base, _array_dpow_exponent),
+                         "check": _lane_check(_check_pow, _pow_domain)})
+neg = install(primitive("neg", operator.neg, -1.0, doc="-x", formulas=("-1",), array={}),
+              dunder="neg")
 
 
 @lru_cache(maxsize=256)
@@ -204,6 +256,8 @@ def power_by(k: float) -> Op:
     def check(x: float) -> Exception | None:
         return _check_pow(x, k)
 
+    array: dict[str, Any] = {"forward": lambda x: x ** k,
+                             "check": _lane_check(check, lambda x: _pow_domain(x, k))}
     if k == 0:  # a constant: a float rule (0 * x**-1 would be NaN at tiny x, and at NaN)
         rules: tuple[Any, ...] = (0.0,)
     elif 0 < k < 1:  # x ** (k - 1) has a pole at 0: slope inf there, then -inf, as PyTorch
@@ -212,18 +266,21 @@ def power_by(k: float) -> Op:
             return _pole(k, x ** (1 - k)) if _num(x) == 0 else k * _power(x, k - 1)
 
         rules = (rule,)
+        array["rules"] = (lambda x, out: _where(x == 0, inf, k * x ** (k - 1)),)
     else:
         rules = (lambda x, out: k * _power(x, k - 1),)
     return Op(f"**{k:g}", lambda x: _pow(x, k), rules, arity=1, check=check,
               doc=f"x ** {k:g}", formulas=(f"{k:g} * {{x}}**{k - 1:g}",),
-              reduce=(power_by, (k,)))  # pickled as the call that makes it
+              reduce=(power_by, (k,)), array=array)  # pickled as the call that makes it
 
 
 # --------------------------------------------------------------------------- unary functions
 exp = primitive("exp", _exp, lambda x, out: out, method=True, doc="e ** x (inf past ~709.78)",
-                formulas=("{out}",))
+                formulas=("{out}",), array={"forward": lambda x: _np().exp(x)})
 log = primitive("log", math.log, lambda x, out: 1 / x, check=_check_log, method=True,
-                doc="Natural logarithm, x > 0.", formulas=("1/{x}",))
+                doc="Natural logarithm, x > 0.", formulas=("1/{x}",),
+                array={"forward": lambda x: _np().log(x),
+                       "check": _lane_check(_check_log, lambda x: x <= 0)})
 
 
 def _dsqrt(x: Any, out: Any) -> Any:
@@ -232,24 +289,40 @@ def _dsqrt(x: Any, out: Any) -> Any:
     return 0.5 / out if out.data else _pole(0.5, out)
 
 
+def _array_sigmoid(x: Any) -> Any:
+    np = _np()
+    e = np.exp(x)
+    return np.where(x >= 0, 1.0 / (1.0 + np.exp(-x)), e / (1.0 + e))
+
+
 sqrt = primitive("sqrt", math.sqrt, _dsqrt, check=_check_sqrt, method=True,
-                 doc="Square root, x >= 0 (slope inf at 0).", formulas=("0.5/{out}",))
+                 doc="Square root, x >= 0 (slope inf at 0).", formulas=("0.5/{out}",),
+                 array={"forward": lambda x: _np().sqrt(x),
+                        "rules": (lambda x, out: _where(out != 0, 0.5 / out, inf),),
+                        "check": _lane_check(_check_sqrt, lambda x: x < 0)})
 tanh = primitive("tanh", math.tanh, lambda x, out: 1 - out * out, method=True,
-                 doc="Hyperbolic tangent.", formulas=("(1 - {out}**2)",))
+                 doc="Hyperbolic tangent.", formulas=("(1 - {out}**2)",),
+                 array={"forward": lambda x: _np().tanh(x)})
 sigmoid = primitive("sigmoid", _sigmoid, lambda x, out: out * (1 - out), method=True,
                     doc="1 / (1 + e**-x), stable for large |x|.",
-                    formulas=("{out} * (1 - {out})",))
+                    formulas=("{out} * (1 - {out})",), array={"forward": _array_sigmoid})
 relu = primitive("relu", lambda x: 0.0 if x <= 0 else x,
                  lambda x, out: 0.0 if x <= 0 else 1.0, method=True,
                  doc="max(0, x); its derivative at 0 is taken as 0.",
-                 formulas=("({x} > 0)",))
+                 formulas=("({x} > 0)",),
+                 array={"forward": lambda x: _where(x <= 0, 0.0, x),
+                        "rules": (lambda x, out: _where(x <= 0, 0.0, 1.0),)})
 sin = primitive("sin", _periodic(math.sin), lambda x, out: cos(x), method=True, doc="Sine.",
-                formulas=("cos({x})",))
+                formulas=("cos({x})",),
+                array={"forward": lambda x: _np().sin(x), "rules": (lambda x, out: _np().cos(x),)})
 cos = primitive("cos", _periodic(math.cos), lambda x, out: -sin(x), method=True, doc="Cosine.",
-                formulas=("-sin({x})",))
+                formulas=("-sin({x})",),
+                array={"forward": lambda x: _np().cos(x),
+                       "rules": (lambda x, out: -_np().sin(x),)})
 absolute = install(
     primitive("abs", abs, lambda x, out: 1.0 if x > 0 else (-1.0 if x < 0 else 0.0),
-              doc="|x|; its derivative at 0 is taken as 0.", formulas=("sign({x})",)),
+              doc="|x|; its derivative at 0 is taken as 0.", formulas=("sign({x})",),
+              array={"rules": (lambda x, out: _where(x > 0, 1.0, _where(x < 0, -1.0, 0.0)),)}),
     dunder="abs",
 )
 
@@ -288,10 +361,11 @@ class ParametrisedOp(Op):
 
 
 def _parametrised(base: str, parameter: str, default: float, family: Any, value: float,
-                  forward: Any, rule: Any, doc: str, formula: str) -> ParametrisedOp:
+                  forward: Any, rule: Any, doc: str, formula: str,
+                  array: dict[str, Any]) -> ParametrisedOp:
     name = base if value == default else f"{base}({parameter}={value!r})"
     op = ParametrisedOp(name, forward, (rule,), arity=1, doc=doc, formulas=(formula,),
-                        reduce=None if value == default else (family, (value,)))
+                        reduce=None if value == default else (family, (value,)), array=array)
     op.parameter, op.value, op.family = parameter, value, family
     return op
 
@@ -316,6 +390,8 @@ def leaky_relu_at(slope: float) -> ParametrisedOp:
         lambda x: x if x > 0 else slope * x,
         lambda x, out: 1.0 if x > 0 else slope,
         f"x if x > 0 else {slope:g} * x.", f"(1 if {{x}} > 0 else {slope:g})",
+        {"forward": lambda x: _where(x > 0, x, slope * x),
+         "rules": (lambda x, out: _where(x > 0, 1.0, slope),)},
     )
 
 
@@ -327,6 +403,8 @@ def elu_at(alpha: float) -> ParametrisedOp:
         lambda x: x if x > 0 else alpha * math.expm1(x),
         lambda x, out: alpha * (_exp(x) if type(x) is float else exp(x)) if x <= 0 else 1.0,
         f"x if x > 0 else {alpha:g} * (e**x - 1).", f"(1 if {{x}} > 0 else {alpha:g} * exp({{x}}))",
+        {"forward": lambda x: _where(x > 0, x, alpha * _np().expm1(x)),
+         "rules": (lambda x, out: _where(x <= 0, alpha * _np().exp(x), 1.0),)},
     )
 
 
@@ -342,10 +420,17 @@ def _softplus(x: float) -> float:
     return math.log1p(_exp(x))  # NaN stays NaN
 
 
+def _array_softplus(x: Any) -> Any:
+    np = _np()
+    return np.where(x > 0, x + np.log1p(np.exp(-x)), np.log1p(np.exp(x)))
+
+
 softplus = primitive("softplus", _softplus,
                      lambda x, out: _sigmoid(x) if type(x) is float else sigmoid(x),
                      method=True, doc="log(1 + e**x), stable for any x.",
-                     formulas=("sigmoid({x})",))
+                     formulas=("sigmoid({x})",),
+                     array={"forward": _array_softplus,
+                            "rules": (lambda x, out: _array_sigmoid(x),)})
 
 _GELU_C = math.sqrt(2 / math.pi)
 _GELU_K = 0.044715
@@ -368,9 +453,24 @@ def _dgelu(x: Any, out: Any) -> Any:
     return s + x * s * (1 - s) * (2 * _GELU_C) * (1 + 3 * _GELU_K * x * x)
 
 
+def _array_gelu(x: Any) -> Any:
+    np = _np()
+    return np.where(np.isinf(x), np.where(x > 0, x, 0.0),
+                    x * _array_sigmoid(2 * _GELU_C * (x + _GELU_K * x * x * x)))
+
+
+def _array_dgelu(x: Any, out: Any) -> Any:
+    np = _np()
+    s = _array_sigmoid(2 * _GELU_C * (x + _GELU_K * x * x * x))
+    inner = s + x * s * (1 - s) * (2 * _GELU_C) * (1 + 3 * _GELU_K * x * x)
+    return np.where(np.isinf(x), np.where(x > 0, 1.0, 0.0),
+                    np.where((s == 0.0) | (s == 1.0), s, inner))
+
+
 gelu = primitive("gelu", _gelu, _dgelu, method=True,
                  doc="GELU, tanh approximation: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x**3))).",
-                 formulas=("gelu'({x})",))
+                 formulas=("gelu'({x})",),
+                 array={"forward": _array_gelu, "rules": (_array_dgelu,)})
 
 
 # --------------------------------------------------------------------------- n-ary
@@ -411,10 +511,11 @@ def _dot_formulas(names: list[str], out: str) -> list[str]:
 
 _dot = primitive("dot", _dot_forward, _dot_rule, variadic=True,
                  doc="w . x (+ b): parents are w..., x..., then b if given.",
-                 formulas=_dot_formulas, accumulate=_dot_accumulate)
+                 formulas=_dot_formulas, accumulate=_dot_accumulate, array={})
 _sum = primitive("sum", sum, lambda d, out: [1.0] * len(d), variadic=True,
                  doc="Left-to-right sum of any number of inputs.",
-                 formulas=lambda names, out: ["1"] * len(names), accumulate=_sum_accumulate)
+                 formulas=lambda names, out: ["1"] * len(names), accumulate=_sum_accumulate,
+                 array={})
 
 
 def _items(values: Any, call: str, what: str, hint: str, *, ordered: bool) -> Sequence[Any]:

@@ -70,7 +70,7 @@ class Op:
 
     __slots__ = (
         "name", "forward", "rules", "arity", "kind", "check", "doc", "formulas", "accumulate",
-        "reduce", "__weakref__",
+        "reduce", "array", "__weakref__",
     )
 
     def __init__(
@@ -85,6 +85,7 @@ class Op:
         formulas: Sequence[str] | Callable[..., list[str]] | None = None,
         accumulate: Callable[[tuple[Value, ...], float], None] | None = None,
         reduce: str | tuple[Callable[..., Op], tuple[Any, ...]] | None = None,
+        array: dict[str, Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"an op needs a non-empty str name, got {name!r}")
@@ -160,6 +161,22 @@ class Op:
                 f"got {reduce!r}"
             )
         self.reduce = reduce
+        # Optional: versions for 1-d NumPy arrays (one lane per element), for the tape's lane
+        # replay (autograd_core.tape). A dict with any of "forward", "rules" (one per input,
+        # as ``rules``) and "check"; a missing entry means the float one works on arrays
+        # too. None: the op has no array version (lane replay runs it lane by lane).
+        if array is not None:
+            if not isinstance(array, dict) or not set(array) <= {"forward", "rules", "check"}:
+                raise TypeError(
+                    f"op {name!r}: array= must be a dict with keys among 'forward', 'rules', "
+                    f"'check', got {array!r:.80}"
+                )
+            if "rules" in array and len(tuple(array["rules"])) != len(rules):
+                raise ValueError(
+                    f"op {name!r}: array= needs as many rules as the op ({len(rules)}), got "
+                    f"{len(tuple(array['rules']))}"
+                )
+        self.array = array
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -788,6 +805,7 @@ def primitive(
     formulas: Sequence[str] | Callable[..., list[str]] | None = None,
     accumulate: Callable[[tuple[Value, ...], float], None] | None = None,
     replace: bool = False,
+    array: dict[str, Any] | None = None,
 ) -> Op:
     """Define a new op from its forward function and one local derivative per input.
 
@@ -812,6 +830,11 @@ def primitive(
     file and line: a notebook cell run again, a reloaded module), from another notebook cell
     when the first was one too, or with ``replace=True``; anywhere else it is a ``ValueError``.
     Built-in ops are never replaced.
+
+    ``array`` gives versions for the tape's lane replay on NumPy arrays
+    (:mod:`autograd_core.tape`): a dict with any of ``"forward"``, ``"rules"`` and
+    ``"check"``; a missing entry means the float one works on arrays as it is (``{}`` for an
+    op of plain arithmetic). Without it, lane replay runs the op lane by lane, with a warning.
 
     >>> import math
     >>> from autograd_core import Value, primitive
@@ -844,6 +867,7 @@ def primitive(
     op = Op(
         name, forward, derivatives, arity=arity, check=check,
         doc=doc or f"The {name} op.", formulas=formulas, accumulate=accumulate,
+        array=array,
     )
     return register(op, method=method, replace=replace, _depth=2)
 

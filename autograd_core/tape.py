@@ -1,0 +1,492 @@
+"""Trace once, replay fast: a graph recorded as a flat tape and run again on new numbers.
+
+Building a graph of ``Value`` objects costs an allocation per node and a topological sort
+per ``backward()``. When the same function is evaluated again and again on new numbers (a
+training loss, one example at a time), its graph has the same shape every time. ``trace``
+runs the function once on leaf Values, and writes the graph down as a *tape*: a list of
+instructions ``(op, input slots, output slot)`` in an order where every input comes before
+its use. Replaying the tape is a loop over that list:
+
+- forward: ``slots[out] = op.forward(*slots[ins])``;
+- backward: the same list backwards, ``grads[in] += grads[out] * rule(*inputs, out)``, with
+  the derivative rules of the op table (``autograd_core.ops``), exactly as ``backward()``
+  applies them, in the same order, so the numbers are the interpreter's bit for bit.
+
+No ``Value`` is made and nothing is sorted again. This module is another interpreter of the
+same op table, next to ``graph.py`` (rules over Value nodes) and ``forward.py`` (tangents).
+
+**Lanes.** Any argument may be a 1-d NumPy array; all arrays have one length B. The tape then
+runs once with array arithmetic over the B *lanes* (one lane per example): the same
+instructions, each op's array version (``Op.array``: a ``where`` in place of a branch,
+``np.tanh`` in place of ``math.tanh``). This is where tensor frameworks get their speed: the
+chain rule is the same, it is only applied to many numbers per instruction. Gradients are
+those of the sum over lanes, as ``torch.autograd.grad(out.sum(), ...)``: one per lane for an
+array argument, summed over the lanes for a number (a shared parameter). An op without an
+array version (a user's op made without ``array=``) runs lane by lane, with a warning once.
+NumPy is needed only for lanes (``pip install 'autograd-core[fast]'``).
+
+**What may be traced.** A function of its arguments built with ops (arithmetic, methods,
+``dot``, ``sum_of``, users' ``primitive`` ops). The tape records the one path the function
+took at the example arguments: an ``if`` on a Value, a comparison (``x > 0``, ``max``), a
+``float(x)`` / ``x.item()`` or ``bool(x)`` are replayed as they went at tracing time, and
+give a :class:`TracerWarning`. Reading ``x.data`` is not detected: don't branch on it. A
+Value the function uses that is not an argument (a model's parameter, say) is a constant of
+the tape, frozen at its tracing-time number, unless it is passed in ``params=``: then it is
+an argument too, after the positional ones.
+
+>>> import math
+>>> from autograd_core import trace
+>>> t = trace(lambda x, y: (x * y).tanh() + x, 0.5, 2.0)
+>>> t(0.5, 2.0) == math.tanh(0.5 * 2.0) + 0.5
+True
+>>> value, (dx, dy) = t.value_and_grad(1.0, 3.0)
+>>> round(dx, 6), round(dy, 6)
+(1.029598, 0.009866)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from . import mode as _mode
+from .graph import topological_order
+from .primitives import (
+    BINARY,
+    LINEAR_BINARY,
+    LINEAR_UNARY,
+    UNARY,
+    VARIADIC,
+    Op,
+    refusal,
+    result_as_float,
+)
+from .value import Value, to_float
+
+__all__ = ["Tape", "TracerWarning", "trace"]
+
+INSTALL_HINT = "pip install 'autograd-core[fast]'"
+
+
+class TracerWarning(UserWarning):
+    """A traced function looked at a number (compared, ``bool()``, ``float()``): the tape is
+    specialised to the path taken at the example arguments."""
+
+
+# --------------------------------------------------------------------------- tracing
+# While a trace runs, the ways a function can read a Value's number through the Value
+# itself warn. They are patched onto Value for the duration only (the engine's hot paths
+# are untouched); a lock keeps nested and concurrent traces from restoring them too early.
+_patch_lock = threading.Lock()
+_patch_depth = 0
+_saved: dict[str, Any] = {}
+_WATCHED = ("__lt__", "__le__", "__gt__", "__ge__", "__float__", "item", "__bool__")
+
+
+def _watching(name: str, original: Any) -> Callable[..., Any]:
+    what = {"__float__": "float() of a Value", "item": "Value.item()",
+            "__bool__": "bool() of a Value (an `if` on it)"}.get(name, "comparing a Value")
+
+    def watched(self: Value, *args: Any) -> Any:
+        warnings.warn(
+            f"{what} while tracing: the tape records the path taken at the example arguments "
+            "and replays it for every input (it is specialised to these inputs); write the "
+            "choice with an op (relu, abs, ...) to keep it differentiable and traced",
+            TracerWarning,
+            stacklevel=2,
+        )
+        if original is None:  # no __bool__ of its own: an object is true
+            return True
+        return original(self, *args)
+
+    return watched
+
+
+@contextlib.contextmanager
+def _watch_values() -> Iterator[None]:
+    global _patch_depth
+    with _patch_lock:
+        if _patch_depth == 0:
+            for name in _WATCHED:
+                original = Value.__dict__.get(name)
+                _saved[name] = original
+                setattr(Value, name, _watching(name, original))
+        _patch_depth += 1
+    try:
+        yield
+    finally:
+        with _patch_lock:
+            _patch_depth -= 1
+            if _patch_depth == 0:
+                for name in _WATCHED:
+                    original = _saved.pop(name)
+                    if original is None:
+                        delattr(Value, name)
+                    else:
+                        setattr(Value, name, original)
+
+
+def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = ()) -> Tape:
+    """Run ``f`` once on leaf Values holding ``example_args`` and record its graph as a tape.
+
+    ``params`` are Values ``f`` uses from outside (a model's parameters): they become
+    arguments of the tape after the positional ones, ``tape(*args, *param_numbers)``. Any
+    other Value ``f`` uses is a constant of the tape. See the module docstring for what may
+    be traced.
+    """
+    if not callable(f):
+        raise TypeError(f"trace() needs a function, got {type(f).__name__}")
+    if isinstance(params, Value):
+        raise TypeError("params must be a list of Values (model.parameters()), got one Value")
+    params = list(params)
+    for i, p in enumerate(params):
+        if not isinstance(p, Value) or p._op is not None:
+            raise TypeError(
+                f"params[{i}] must be a leaf Value (a parameter), got "
+                f"{'a computed Value' if isinstance(p, Value) else type(p).__name__}"
+            )
+    if len(set(map(id, params))) != len(params):
+        raise ValueError("params lists a Value twice; give each parameter once")
+    leaves = [
+        Value(a.data if isinstance(a, Value) else to_float(a, f"example argument #{i}"))
+        for i, a in enumerate(example_args)
+    ]
+    with _mode.enable_grad(), _watch_values():
+        out = f(*leaves)
+    if not isinstance(out, Value):
+        raise TypeError(
+            f"the traced function must return a Value computed from its arguments, got "
+            f"{type(out).__name__} {out!r:.60}"
+        )
+    return Tape(out, leaves + params, n_args=len(leaves))
+
+
+# --------------------------------------------------------------------------- the tape
+class Tape:
+    """A recorded graph: replay it with ``tape(*args)`` and ``tape.value_and_grad(*args)``.
+
+    Made by :func:`trace`. ``steps`` lists the instructions ``(op, input slots, output
+    slot)``; slots ``0 .. n_inputs - 1`` are the arguments, then come constants (in
+    ``constants``, slot -> number) and the ops' results.
+    """
+
+    def __init__(self, root: Value, inputs: Sequence[Value], *, n_args: int) -> None:
+        slots: dict[Value, int] = {}
+        init: list[Any] = []
+        for leaf in inputs:
+            slots[leaf] = len(init)
+            init.append(None)
+        self.n_args = n_args
+        self.n_inputs = len(inputs)
+        self.constants: dict[int, float] = {}
+        steps: list[tuple[Op, tuple[int, ...], int]] = []
+        order = topological_order(root, leaves=False) if root._op is not None else []
+        order.reverse()  # evaluation order: every node after its parents
+        for node in [root] if root._op is None else order:
+            for parent in node.parents if node._op is not None else (node,):
+                if parent not in slots:  # a leaf that is no argument: a constant
+                    slots[parent] = len(init)
+                    self.constants[len(init)] = parent.data
+                    init.append(parent.data)
+            if node._op is None:
+                continue
+            slots[node] = len(init)
+            init.append(0.0)
+            steps.append((node._op, tuple(slots[p] for p in node.parents), slots[node]))
+        self.steps = steps
+        self.output = slots[root]
+        self._init = init
+        self._plans: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __repr__(self) -> str:
+        return (f"<Tape: {self.n_inputs} input(s), {len(self.constants)} constant(s), "
+                f"{len(self.steps)} step(s)>")
+
+    def listing(self) -> str:
+        """The tape as text, one instruction a line: ``s5 = tanh(s4)``."""
+        def name(s: int) -> str:
+            return repr(self.constants[s]) if s in self.constants else f"s{s}"
+        lines = [f"inputs: {', '.join(f's{i}' for i in range(self.n_inputs)) or '(none)'}"]
+        lines += [f"s{out} = {op.name}({', '.join(name(s) for s in ins)})"
+                  for op, ins, out in self.steps]
+        lines.append(f"output: {name(self.output)}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ arguments
+    def _arguments(self, args: tuple[Any, ...]) -> tuple[list[Any], int | None]:
+        """The arguments as floats (and 1-d float arrays), and the lane count (None: floats)."""
+        if len(args) != self.n_inputs:
+            extra = f" ({self.n_args} traced, then {self.n_inputs - self.n_args} params)" if (
+                self.n_inputs != self.n_args) else ""
+            raise TypeError(
+                f"this tape takes {self.n_inputs} argument(s){extra}, got {len(args)}"
+            )
+        values: list[Any] = []
+        lanes: int | None = None
+        for i, a in enumerate(args):
+            if type(a) is float:
+                values.append(a)
+                continue
+            if isinstance(a, (int, float)) and not isinstance(a, bool):
+                values.append(to_float(a, f"argument #{i}"))
+                continue
+            if isinstance(a, (list, tuple)):
+                raise TypeError(
+                    f"argument #{i} is a {type(a).__name__}: give a number, or a 1-d NumPy "
+                    "array for lanes (numpy.asarray(values))"
+                )
+            if not hasattr(a, "__array__") or hasattr(a, "_op"):
+                values.append(to_float(a, f"argument #{i}"))  # a clear TypeError for junk
+                continue
+            np = numpy_or_error()
+            arr = np.asarray(a)
+            if arr.ndim == 0:
+                values.append(to_float(arr, f"argument #{i}"))
+                continue
+            if arr.ndim != 1:
+                raise ValueError(
+                    f"argument #{i} has shape {arr.shape}; lanes are 1-d arrays (one number "
+                    "per lane)"
+                )
+            if arr.dtype.kind not in "fiu":
+                raise TypeError(f"argument #{i}: lanes must hold real numbers, got dtype "
+                                f"{arr.dtype}")
+            if lanes is None:
+                lanes = len(arr)
+            elif len(arr) != lanes:
+                raise ValueError(
+                    f"argument #{i} has {len(arr)} lanes, an earlier array has {lanes}; "
+                    "all array arguments must have the same length"
+                )
+            values.append(arr.astype(np.float64, copy=False))
+        if lanes == 0:
+            raise ValueError("lane arguments are empty (length 0); give at least one lane")
+        return values, lanes
+
+    # ------------------------------------------------------------------ replay
+    def __call__(self, *args: Any) -> Any:
+        """The traced function's value at ``args`` (an array of one value per lane with lanes)."""
+        values, lanes = self._arguments(args)
+        if lanes is not None:
+            return self._lanes(values, lanes, grads=False)[0]
+        return self._forward(values)[self.output]
+
+    def value_and_grad(self, *args: Any) -> tuple[Any, list[Any]]:
+        """``(value, grads)``: the value at ``args`` and d value / d argument for each one.
+
+        On floats these are the numbers ``backward()`` gives on the graph built at ``args``,
+        bit for bit. With lanes, the gradients of the sum over lanes: an array per array
+        argument, a float (summed over lanes) per number argument.
+        """
+        values, lanes = self._arguments(args)
+        if lanes is not None:
+            return self._lanes(values, lanes, grads=True)
+        slots = self._forward(values)
+        return slots[self.output], self._backward(slots)
+
+    def _forward(self, args: list[float]) -> list[Any]:
+        slots = self._init.copy()
+        slots[: self.n_inputs] = args
+        for k, (op, ins, out) in enumerate(self.steps):
+            xs = [slots[i] for i in ins]
+            check = op.check
+            if check is not None:
+                err = check(*xs)
+                if err is not None:
+                    raise _at_step(refusal(op, err, xs), op, k)
+            r = op.forward(xs) if op.kind == VARIADIC else op.forward(*xs)
+            slots[out] = r if type(r) is float else result_as_float(op, r)
+        return slots
+
+    def _backward(self, slots: list[Any]) -> list[Any]:
+        # graph.backward's fast loop, over slots instead of nodes, in the same order.
+        grads: list[Any] = [0.0] * len(slots)
+        grads[self.output] = 1.0
+        k = len(self.steps)
+        try:
+            for op, ins, out in reversed(self.steps):
+                k -= 1
+                g = grads[out]
+                kind = op.kind
+                if kind == LINEAR_BINARY:
+                    da, db = op.rules
+                    grads[ins[0]] += g * da
+                    grads[ins[1]] += g * db
+                elif kind == BINARY:
+                    a, b = ins
+                    da, db = op.rules
+                    x = slots[a]
+                    y = slots[b]
+                    o = slots[out]
+                    grads[a] += g * da(x, y, o)
+                    grads[b] += g * db(x, y, o)
+                elif kind == UNARY:
+                    a = ins[0]
+                    grads[a] += g * op.rules[0](slots[a], slots[out])
+                elif kind == LINEAR_UNARY:
+                    grads[ins[0]] += g * op.rules[0]
+                else:
+                    local = op.rules[0]([slots[i] for i in ins], slots[out])
+                    for i, d in zip(ins, local, strict=True):
+                        grads[i] += g * d
+        except (TypeError, ValueError) as exc:
+            exc.add_note(f"(in the derivative rule of op {op.name!r}, tape step {k})")
+            raise
+        return grads[: self.n_inputs]
+
+    # ------------------------------------------------------------------ lanes
+    def _plan(self, lane_inputs: tuple[bool, ...]) -> list[tuple[Any, ...]]:
+        """Per step: (op, ins, out, forward, rules, check, mode) for these lane arguments;
+        mode is "float" (no lane input), "array" or "loop" (no array version)."""
+        plan = self._plans.get(lane_inputs)
+        if plan is not None:
+            return plan
+        lane = [False] * len(self._init)
+        lane[: self.n_inputs] = lane_inputs
+        plan = []
+        for op, ins, out in self.steps:
+            if not any(lane[i] for i in ins):
+                plan.append((op, ins, out, op.forward, op.rules, op.check, "float"))
+                continue
+            lane[out] = True
+            arr = op.array
+            if arr is None:
+                _warn_lane_by_lane(op)
+                plan.append((op, ins, out, None, None, None, "loop"))
+                continue
+            rules = op.rules
+            if op.kind in (UNARY, BINARY, VARIADIC) and "rules" in arr:
+                rules = tuple(r if callable(r) else _const(float(r)) for r in arr["rules"])
+            check = arr.get("check")
+            if check is None and op.check is not None:
+                check = _per_lane_check(op.check)
+            plan.append((op, ins, out, arr.get("forward", op.forward), rules, check, "array"))
+        self._plans[lane_inputs] = plan
+        return plan
+
+    def _lanes(self, args: list[Any], lanes: int, *, grads: bool) -> tuple[Any, Any]:
+        np = numpy_or_error()
+        plan = self._plan(tuple(isinstance(a, np.ndarray) for a in args))
+        slots = self._init.copy()
+        slots[: self.n_inputs] = args
+        with np.errstate(all="ignore"):
+            for k, (op, ins, out, fwd, _, check, how) in enumerate(plan):
+                xs = [slots[i] for i in ins]
+                if how == "loop":
+                    slots[out] = np.array(
+                        [op.evaluate(_lane(xs, j)) for j in range(lanes)], dtype=np.float64
+                    )
+                    continue
+                if check is not None:
+                    err = check(*xs)
+                    if err is not None:
+                        raise _at_step(refusal(op, err, xs), op, k)
+                r = fwd(xs) if op.kind == VARIADIC else fwd(*xs)
+                if how == "float" and type(r) is not float:
+                    r = result_as_float(op, r)
+                slots[out] = r
+            value = np.broadcast_to(slots[self.output], (lanes,)).astype(np.float64)
+            if not grads:
+                return value, None
+            g_slots: list[Any] = [0.0] * len(slots)
+            g_slots[self.output] = 1.0
+            for op, ins, out, _, rules, _, how in reversed(plan):
+                g = g_slots[out]
+                if how == "loop":
+                    local = _lane_by_lane_rules(op, [slots[i] for i in ins], slots[out], lanes)
+                else:
+                    local = _local(op, rules, [slots[i] for i in ins], slots[out])
+                for i, d in zip(ins, local, strict=True):
+                    g_slots[i] += g * d
+        result = []
+        for i in range(self.n_inputs):
+            g = g_slots[i]
+            if isinstance(args[i], np.ndarray):
+                result.append(np.broadcast_to(g, (lanes,)).astype(np.float64))
+            else:
+                result.append(float(np.sum(g)))
+        return value, result
+
+
+def _local(op: Op, rules: Sequence[Any], xs: list[Any], out: Any) -> Sequence[Any]:
+    kind = op.kind
+    if kind == VARIADIC:
+        return rules[0](xs, out)
+    if kind == LINEAR_BINARY or kind == LINEAR_UNARY:
+        return rules
+    return [r(*xs, out) for r in rules]
+
+
+def _const(c: float) -> Callable[..., float]:
+    return lambda *_: c
+
+
+def _lane(xs: list[Any], j: int) -> list[float]:
+    return [float(x[j]) if hasattr(x, "ndim") and x.ndim else x for x in xs]
+
+
+def _per_lane_check(check: Callable[..., Any]) -> Callable[..., Any]:
+    """An op's float check run on each lane: its error at the first lane outside the domain."""
+
+    def lane_check(*xs: Any) -> Any:
+        n = max(len(x) for x in xs if hasattr(x, "ndim") and x.ndim)
+        for j in range(n):
+            err = check(*_lane(list(xs), j))
+            if err is not None:
+                if isinstance(err, Exception):
+                    err.add_note(f"(in lane {j} of {n})")
+                return err
+        return None
+
+    return lane_check
+
+
+def _lane_by_lane_rules(op: Op, xs: list[Any], out: Any, lanes: int) -> list[Any]:
+    """An op's float rules, lane by lane: one array of local derivatives per input."""
+    np = numpy_or_error()
+    columns = []
+    for j in range(lanes):
+        at = _lane(xs, j)
+        o = float(out[j])
+        columns.append(_local(op, op.rules, at, o) if op.kind == VARIADIC else
+                       [r if isinstance(r, float) else r(*at, o) for r in op.rules])
+    return list(np.array(columns, dtype=np.float64).T)
+
+
+_warned_ops: set[str] = set()
+
+
+def _warn_lane_by_lane(op: Op) -> None:
+    if op.name in _warned_ops:
+        return
+    _warned_ops.add(op.name)
+    warnings.warn(
+        f"op {op.name!r} has no array version, so lane replay runs it lane by lane (slow); "
+        "give it one with primitive(..., array={'forward': ..., 'rules': (...)}), or "
+        "array={} if its float functions work on NumPy arrays as they are",
+        RuntimeWarning,
+        stacklevel=4,
+    )
+
+
+def _at_step(exc: Exception, op: Op, k: int) -> Exception:
+    exc.add_note(f"(replaying a tape: op {op.name!r} at step {k})")
+    return exc
+
+
+def numpy_or_error() -> Any:
+    """NumPy, imported on first use; an ImportError saying what to install without it."""
+    try:
+        import numpy
+    except ImportError:
+        raise ImportError(
+            "replaying a tape on lanes (array arguments) needs NumPy: "
+            f"{INSTALL_HINT} (or pip install numpy); float arguments need nothing more"
+        ) from None
+    return numpy
