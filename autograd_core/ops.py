@@ -130,10 +130,12 @@ def _lane_check(check: Any, bad: Any) -> Any:
     domain: the float check's error at the first bad lane, naming the lane."""
 
     def array_check(*inputs: Any) -> Exception | None:
-        mask = bad(*inputs)
+        np = _np()
+        mask = np.asarray(bad(*inputs))
         if not mask.any():
             return None
-        lane = int(_np().flatnonzero(mask)[0])
+        mask = np.broadcast_to(mask, np.broadcast_shapes(*(np.shape(x) for x in inputs)))
+        lane = int(np.flatnonzero(mask)[0])
         at = [float(x[lane]) if getattr(x, "ndim", 0) else x for x in inputs]
         err = check(*at)
         if isinstance(err, Exception):

@@ -852,6 +852,8 @@ def primitive(
         _check_method_name(name, name)
     if not _is_builtin_site(site) and isinstance(name, str):
         # A user's op: what its rules and check return is checked (the engine's are trusted).
+        if isinstance(array, dict) and "rules" not in array:  # on arrays: the rules unwrapped
+            array = {**array, "rules": derivatives}
         if variadic:
             derivatives = tuple(
                 _guard_variadic_rule(name, r) if callable(r) else r for r in derivatives

@@ -395,7 +395,9 @@ class Tape:
             if not grads:
                 return value, None
             g_slots: list[Any] = [0.0] * len(slots)
-            g_slots[self.output] = 1.0
+            # d(sum over lanes)/d(output) is 1 in every lane (an array, not the float 1.0:
+            # through ops with constant derivatives a float seed would stay one lane).
+            g_slots[self.output] = np.ones(lanes)
             for op, ins, out, _, rules, _, how in reversed(plan):
                 g = g_slots[out]
                 if how == "loop":
