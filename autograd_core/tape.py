@@ -199,7 +199,7 @@ class Tape:
         self.steps = steps
         self.output = slots[root]
         self._init = init
-        self._plans: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
+        self._plans: dict[tuple[bool, ...], tuple[list[tuple[Any, ...]], list[bool]]] = {}
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -341,12 +341,13 @@ class Tape:
         return grads[: self.n_inputs]
 
     # ------------------------------------------------------------------ lanes
-    def _plan(self, lane_inputs: tuple[bool, ...]) -> list[tuple[Any, ...]]:
+    def _plan(self, lane_inputs: tuple[bool, ...]) -> tuple[list[tuple[Any, ...]], list[bool]]:
         """Per step: (op, ins, out, forward, rules, check, mode) for these lane arguments;
-        mode is "float" (no lane input), "array" or "loop" (no array version)."""
-        plan = self._plans.get(lane_inputs)
-        if plan is not None:
-            return plan
+        mode is "float" (no lane input), "array" or "loop" (no array version). And for each
+        slot, whether it holds lanes (an array) or one number."""
+        known = self._plans.get(lane_inputs)
+        if known is not None:
+            return known
         lane = [False] * len(self._init)
         lane[: self.n_inputs] = lane_inputs
         plan = []
@@ -367,12 +368,12 @@ class Tape:
             if check is None and op.check is not None:
                 check = _per_lane_check(op.check)
             plan.append((op, ins, out, arr.get("forward", op.forward), rules, check, "array"))
-        self._plans[lane_inputs] = plan
-        return plan
+        self._plans[lane_inputs] = plan, lane
+        return plan, lane
 
     def _lanes(self, args: list[Any], lanes: int, *, grads: bool) -> tuple[Any, Any]:
         np = numpy_or_error()
-        plan = self._plan(tuple(isinstance(a, np.ndarray) for a in args))
+        plan, lane = self._plan(tuple(isinstance(a, np.ndarray) for a in args))
         slots = self._init.copy()
         slots[: self.n_inputs] = args
         with np.errstate(all="ignore"):
@@ -400,12 +401,19 @@ class Tape:
             g_slots[self.output] = np.ones(lanes)
             for op, ins, out, _, rules, _, how in reversed(plan):
                 g = g_slots[out]
+                if how == "float" and type(g) is not float:
+                    # a step on numbers only: every lane sends it the same local derivatives,
+                    # so add up its gradient over the lanes first and go on in floats
+                    g = float(g.sum())
                 if how == "loop":
                     local = _lane_by_lane_rules(op, [slots[i] for i in ins], slots[out], lanes)
                 else:
                     local = _local(op, rules, [slots[i] for i in ins], slots[out])
                 for i, d in zip(ins, local, strict=True):
-                    g_slots[i] += g * d
+                    c = g * d
+                    if not lane[i] and type(c) is not float:
+                        c = float(c.sum())  # a number used in every lane: add up the lanes
+                    g_slots[i] += c
         result = []
         for i in range(self.n_inputs):
             g = g_slots[i]
