@@ -461,6 +461,7 @@ class Stepper:
                 raise TypeError("Stepper(mode='forward') takes tangents=, not grad or zero_grad "
                                 "(forward mode does not touch .grad)")
             order, seeds = _forward_setup(root, tangents, "Stepper(mode='forward')")
+            self._seeds = seeds  # for the page (html())
             self.root = root
             self.seed = 1.0
             self.names = node_names(root)
@@ -527,18 +528,18 @@ class Stepper:
         at most ``max_nodes`` values (``None``: all). It is drawn on a copy of the gradients:
         showing it does not change the pass in progress.
         """
-        if self.mode == "forward":
-            raise NotImplementedError("the stepping page shows reverse mode only; print the "
-                                      "forward steps (print(s.next())) instead")
         from viz.page import stepper_html  # the drawing side is optional, imported on use
 
+        if self.mode == "forward":
+            return stepper_html(self.root, start=max(1, len(self.steps)), max_nodes=max_nodes,
+                                height=height, mode="forward", tangents=self._seeds)
         return stepper_html(self.root, self.seed, start=max(1, len(self.steps)),
                             max_nodes=max_nodes, height=height)
 
     def _repr_html_(self) -> str | None:
         try:
             return self.html()
-        except (ImportError, NotImplementedError):
+        except ImportError:
             return None  # no viz extra: the notebook shows the text repr
         except RuntimeError as exc:  # no Graphviz renderer, or it failed: say so
             return (f"<pre>{_cell(repr(self))}</pre><p>The stepping page could not be drawn: "

@@ -21,9 +21,12 @@ from autograd_core import Value
 from autograd_core.graph import topological_order
 from autograd_core.steps import (
     TOP,
+    ForwardStep,
     Step,
+    _forward_setup,
     _prepare,
     _run,
+    _run_forward,
     _start,
     format_number,
     node_names,
@@ -34,8 +37,8 @@ from .dot import build, grad_fill, grad_scale
 from .render import RendererNotFound, _check_path, atomic_write, render_svg, save_dot_instead
 from .text import format_field
 
-__all__ = ["PAGE_MAX_NODES", "UNKNOWN", "backward_page", "page_data", "render_page",
-           "stepper_html"]
+__all__ = ["PAGE_MAX_NODES", "UNKNOWN", "backward_page", "forward_page", "forward_page_data",
+           "page_data", "render_page", "stepper_html"]
 
 UNKNOWN = "?"  # the grad field of a node no gradient has reached yet
 PAGE_MAX_NODES = 500  # values drawn on a page by default: the demo's 2-16-16-1 net fits
@@ -211,6 +214,132 @@ def page_data(
                                 "start": start}
 
 
+def _forward_lines(step: ForwardStep) -> list[str]:
+    """The chain rule of a forward step over a few lines: symbols, numbers, result, counts."""
+    terms = list(step.terms) if not step.summarised else step.largest(TOP)
+    symbols = [f"{t.formula} * {t.name}.dot" for t in terms]
+    numbers = [f"{format_number(t.local)} * {format_number(t.tangent)}" for t in terms]
+    if step.seed is not None:
+        symbols.insert(0, "seed")
+        numbers.insert(0, format_number(step.seed))
+    if len(terms) < len(step.terms):
+        symbols.append(f"... {len(step.terms) - len(terms)} more terms, none larger "
+                       f"(all {len(step.terms)} below)")
+        numbers.append("...")
+    dot = f"{step.name}.dot"
+    counts = (f"[{step.multiplies} multipl{'y' if step.multiplies == 1 else 'ies'}, "
+              f"{step.adds} add{'' if step.adds == 1 else 's'} so far]")
+    if all(t.contribution is None for t in step.terms) and step.seed is None:
+        return [f"{dot} = 0.0: no input depends on the seeded inputs", counts]
+    pad = " " * len(dot)
+    return [f"{dot} = {' + '.join(symbols)}", f"{pad} = {' + '.join(numbers)}",
+            f"{pad} = {format_number(step.tangent)}", counts]
+
+
+def _forward_full(step: ForwardStep) -> list[str] | None:
+    if not step.summarised:
+        return None
+    lines = [f"{t.formula} * {t.name}.dot = {format_number(t.local)} * "
+             f"{format_number(t.tangent)}" for t in step.terms[:FULL_LINES]]
+    if len(step.terms) > FULL_LINES:
+        lines.append(f"... {len(step.terms) - FULL_LINES} more lines not shown on the page "
+                     "(step.full_text() in Python has them all)")
+    return lines
+
+
+def _forward_rows(step: ForwardStep) -> tuple[list[list[str]], int]:
+    """The side panel's table: ``[parent, formula, local, parent.dot, term]``."""
+    terms = list(step.terms) if len(step.terms) <= TABLE_ROWS else step.largest(TABLE_ROWS)
+    rows = [[t.name, t.formula, format_number(t.local), format_number(t.tangent),
+             "0 (not moving)" if t.contribution is None else format_number(t.contribution)]
+            for t in terms]
+    return rows, len(step.terms) - len(terms)
+
+
+def forward_page_data(
+    root: Value, tangents: Any, max_nodes: int | None = PAGE_MAX_NODES,
+    rankdir: str = "LR", start: int | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The DOT text and the frames of the page stepping through forward mode.
+
+    Frame 0 seeds the inputs (``tangents``; the other inputs have tangent 0); frame ``k`` is
+    the state after the ``k``-th forward step of a drawn node: its tangent (``dot``) from its
+    parents' tangents. The frames have the keys of :func:`page_data`'s; the nodes' last
+    field shows ``dot`` instead of ``grad``. ``.grad`` is not touched.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_page() draws a Value, got {type(root).__name__}")
+    order, seeds = _forward_setup(root, tangents, "backward_page(mode='forward')")
+    names = node_names(root)
+    found: dict[Value, float] = {}
+    all_steps = list(_run_forward(order, seeds, names, found))
+    final = {node: float(found.get(node, 0.0)) for node in order}
+    _, ids = _build(root, rankdir, max_nodes, None)
+    steps = [s for s in all_steps if s.node in ids]
+    skipped = len(all_steps) - len(steps)
+    scale = grad_scale(list(final.values()))
+
+    def cell(node_id: str, t: float) -> list[str]:
+        fill, font = grad_fill(t, scale)
+        return [node_id, format_field(t), fill, font]
+
+    widest = {node: max(UNKNOWN, format_field(final[node]), key=len) for node in final}
+    dot, ids = _build(root, rankdir, max_nodes, widest.__getitem__)
+    leaves = [n for n in order if n._op is None and n in ids]
+    first_set = [cell(ids[n], final[n]) for n in leaves]
+    seeded = [f"{names[n]}.dot = {format_number(t)}" for n, t in seeds.items()]
+    still = [names[n] for n in order if n._op is None and n not in seeds]
+    lines = ["seed: " + (", ".join(seeded) if seeded else "no tangent given")]
+    if still:
+        shown = ", ".join(still[:8]) + (", ..." if len(still) > 8 else "")
+        lines.append(f"the other inputs do not move: dot = 0 ({shown})")
+    lines.append("each step: node.dot = sum over its inputs of (d node / d input) * input.dot")
+    frames = [{"node": "", "op": "", "parents": [ids[n] for n in seeds if n in ids],
+               "edges": [], "head": "the seed", "grad": "", "lines": lines, "full": None,
+               "rows": [], "more": 0, "set": first_set}]
+    for step in steps:
+        node_id = ids[step.node]
+        op_id = f"{node_id}_op"
+        parents: list[str] = []
+        edges = [f"{op_id}_out"]
+        for term in step.terms:
+            parent_id = ids.get(term.parent)
+            if parent_id is None:
+                continue
+            if parent_id not in parents:
+                parents.append(parent_id)
+            edges.append(f"{op_id}_in{term.index}")
+        rows, more = _forward_rows(step)
+        frames.append({
+            "node": node_id, "op": op_id, "parents": parents, "edges": edges,
+            "head": f"{step.name} = {step.expression}", "grad": format_number(step.tangent),
+            "lines": _forward_lines(step), "full": _forward_full(step), "rows": rows,
+            "more": more, "set": [cell(node_id, step.tangent)],
+        })
+    if skipped:
+        frames.append({
+            "node": "", "op": "", "parents": [], "edges": [],
+            "head": f"{skipped} more steps", "grad": "",
+            "lines": [f"{skipped} more steps compute tangents of values not drawn "
+                      f"(max_nodes={max_nodes})"],
+            "full": None, "rows": [], "more": 0, "set": [],
+        })
+    last = len(frames) - 1
+    if start is None:
+        start = 1 if last >= 1 else 0
+    start = max(0, min(last, int(start)))
+    initial = [[ids[n], UNKNOWN, "#ffffff", "black"] for n in ids]
+    direction = ", ".join(seeded) or "no tangent"
+    # The legend speaks of the fill the page paints: the tangents' scale, not .grad's.
+    bar = "&#124;"
+    source = re.sub(rf"fill: grad \(darkest at {bar}grad{bar} = [^)]*\)",
+                    lambda _: f"fill: dot (darkest at {bar}dot{bar} = {scale:.4g})",
+                    dot.source)
+    return _clean(source), {"frames": frames, "initial": initial, "title": names[root],
+                                "start": start, "mode": "forward", "field": "dot",
+                                "direction": direction}
+
+
 _CSS = """
 * { box-sizing: border-box; }
 html, body { height: 100%; margin: 0; }
@@ -369,7 +498,8 @@ function paint(id, text, fill, font) {
     // The grad field is the last one: "grad 0.5" or, for a neuron's parameter, "g 0.5".
     const field = texts[texts.length - 1];
     const prefix = /^\\S+ /.exec(field.textContent);
-    field.textContent = (prefix ? prefix[0] : "grad ") + text;
+    field.textContent = (DATA.field ? DATA.field + " " : prefix ? prefix[0] : "grad ") +
+      text;
   }
   const shape = g.querySelector("polygon, path");
   if (shape) shape.setAttribute("fill", fill);
@@ -402,7 +532,8 @@ function fillLines(el, lines) {
 }
 function panel(f, k) {
   $("head").textContent = (k ? "step " + k + ": " : "") + f.head;
-  $("upstream").textContent = f.grad && k ? f.head.split(" = ")[0] + ".grad = " + f.grad : "";
+  $("upstream").textContent = f.grad && k ?
+    f.head.split(" = ")[0] + "." + (DATA.field || "grad") + " = " + f.grad : "";
   fillLines(line, f.lines);
   const more = $("more");
   more.hidden = !f.full;
@@ -419,7 +550,8 @@ function panel(f, k) {
   });
   $("updates").hidden = !f.rows.length;
   $("table-more").textContent = f.more ? "... " + f.more +
-    " more updates, none with a larger |contribution|" : "";
+    (DATA.field === "dot" ? " more terms, none larger" :
+     " more updates, none with a larger |contribution|") : "";
 }
 function show(k, animate) {
   k = Math.max(0, Math.min(frames.length - 1, k));
@@ -524,7 +656,17 @@ def _script_json(data: Any) -> str:
 
 def render_page(svg: str, data: dict[str, Any]) -> str:
     """The HTML text of the page from the rendered SVG and the frames."""
-    title = html.escape(f"backward pass of {data['title']}")
+    forward = data.get("mode") == "forward"
+    if forward:
+        title = html.escape(f"forward mode of {data['title']} ({data.get('direction', '')})")
+        columns = "<th>input</th><th>local</th><th>input.dot</th><th>term</th>"
+        hint = ("Red outline: the node whose tangent (dot) is being computed; orange: its "
+                "inputs, whose tangents it combines. \"?\" marks a tangent not computed yet.")
+    else:
+        title = html.escape(f"backward pass of {data['title']}")
+        columns = "<th>parent</th><th>local</th><th>+= contrib.</th>\n<th>grad now</th>"
+        hint = ("Red outline: the node whose gradient is being sent back; orange: the parents\n"
+                "receiving it. \"?\" marks a gradient not reached yet.")
     last = len(data["frames"]) - 1
     start = data.get("start", 0)
     return _clean(f"""<!DOCTYPE html>
@@ -564,11 +706,9 @@ def render_page(svg: str, data: dict[str, Any]) -> str:
 <pre id="line"></pre>
 <details id="more" hidden><summary id="more-count">all lines</summary><pre id="full"></pre>
 </details>
-<table id="updates"><thead><tr><th>parent</th><th>local</th><th>+= contrib.</th>
-<th>grad now</th></tr></thead><tbody></tbody></table>
+<table id="updates"><thead><tr>{columns}</tr></thead><tbody></tbody></table>
 <p id="table-more"></p>
-<p class="hint">Red outline: the node whose gradient is being sent back; orange: the parents
-receiving it. "?" marks a gradient not reached yet. Arrow keys step; drag to pan, wheel or
+<p class="hint">{hint} Arrow keys step; drag to pan, wheel or
 +/- to zoom, 0 to fit.</p>
 </aside>
 </main>
@@ -579,10 +719,26 @@ receiving it. "?" marks a gradient not reached yet. Arrow keys step; drag to pan
 """)
 
 
+def _data(root: Value, grad: Any, max_nodes: int | None, rankdir: str, start: int | None,
+          mode: str, tangents: Any) -> tuple[str, dict[str, Any]]:
+    if mode == "forward":
+        if grad is not None:
+            raise TypeError("the forward-mode page takes tangents=, not grad (forward mode "
+                            "does not touch .grad)")
+        return forward_page_data(root, tangents, max_nodes=max_nodes, rankdir=rankdir,
+                                 start=start)
+    if mode != "reverse":
+        raise ValueError(f"mode must be 'reverse' or 'forward', got {mode!r:.40}")
+    if tangents is not None:
+        raise TypeError("tangents= is for mode='forward'")
+    return page_data(root, grad, max_nodes=max_nodes, rankdir=rankdir, start=start)
+
+
 def _page_text(root: Value, grad: Any, max_nodes: int | None, rankdir: str,
-               start: int | None) -> tuple[str, str]:
+               start: int | None, mode: str = "reverse",
+               tangents: Any = None) -> tuple[str, str]:
     """``(DOT source, page HTML)``; raises RendererNotFound with no Graphviz at all."""
-    source, data = page_data(root, grad, max_nodes=max_nodes, rankdir=rankdir, start=start)
+    source, data = _data(root, grad, max_nodes, rankdir, start, mode, tangents)
     return source, render_page(render_svg(source), data)
 
 
@@ -594,8 +750,14 @@ def backward_page(
     rankdir: str = "LR",
     max_nodes: int | None = PAGE_MAX_NODES,
     timeout: float | None = None,
+    mode: str = "reverse",
+    tangents: Any = None,
 ) -> Path:
     """Write an HTML page stepping through ``root``'s backward pass; returns the path.
+
+    ``mode="forward"`` with ``tangents={x: 1.0}`` steps through forward mode instead: one
+    step per node, inputs first, each filling in the node's tangent ``dot`` from its
+    inputs' (see :func:`forward_page`).
 
     The steps start from zero gradients (seed ``grad``, 1.0 by default) and the graph's own
     ``.grad`` values are left as they were. At most ``max_nodes`` values are drawn (``None``
@@ -606,7 +768,7 @@ def backward_page(
     :class:`viz.render.RenderTimeout`.
     """
     path = _check_path(path)
-    source, data = page_data(root, grad, max_nodes=max_nodes, rankdir=rankdir)
+    source, data = _data(root, grad, max_nodes, rankdir, None, mode, tangents)
     try:
         svg = render_svg(source, timeout=timeout)
     except RendererNotFound as exc:
@@ -614,9 +776,28 @@ def backward_page(
     return atomic_write(path, render_page(svg, data))
 
 
+def forward_page(
+    root: Value,
+    path: Any,
+    tangents: Any,
+    *,
+    rankdir: str = "LR",
+    max_nodes: int | None = PAGE_MAX_NODES,
+    timeout: float | None = None,
+) -> Path:
+    """Write an HTML page stepping through forward mode of ``root`` along ``tangents``
+    (``{x: 1.0}`` for d/dx): each step highlights the node whose tangent is computed and its
+    inputs, fills in the tangents (``dot``) so far, and the side panel shows the chain rule
+    with numbers and a table of its terms. As :func:`backward_page` otherwise.
+    """
+    return backward_page(root, path, rankdir=rankdir, max_nodes=max_nodes, timeout=timeout,
+                         mode="forward", tangents=tangents)
+
+
 def stepper_html(
     root: Value, grad: Any = None, *, start: int | None = None,
     max_nodes: int | None = PAGE_MAX_NODES, height: int = 600, rankdir: str = "LR",
+    mode: str = "reverse", tangents: Any = None,
 ) -> str:
     """The stepping page as an ``<iframe srcdoc=...>`` for a notebook cell.
 
@@ -625,8 +806,9 @@ def stepper_html(
     """
     if isinstance(height, bool) or not isinstance(height, int) or height < 200:
         raise ValueError(f"height must be an int of at least 200 (pixels), got {height!r}")
-    _, page = _page_text(root, grad, max_nodes, rankdir, start)
-    title = html.escape(f"backward pass of {node_names(root)[root]}")
+    _, page = _page_text(root, grad, max_nodes, rankdir, start, mode, tangents)
+    kind = "forward mode" if mode == "forward" else "backward pass"
+    title = html.escape(f"{kind} of {node_names(root)[root]}")
     return (f'<iframe class="autograd-stepper" title="{_clean(title)}" '
             f'style="width: 100%; height: {height}px; border: 1px solid #ddd; '
             'box-sizing: border-box;" '

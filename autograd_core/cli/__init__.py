@@ -42,6 +42,8 @@ EXAMPLES = {
          "value and every partial derivative"),
         ('autograd-core grad "x**3 + sin(y)" x=1.5 y=0 --second', "with second derivatives"),
         ('autograd-core grad "log(x) * y" --vars point.json --json', "machine-readable"),
+        ('autograd-core grad "(a + a) * (a + a)" a=3 --paths a',
+         "the gradient as a sum over the paths from a to the output"),
     ],
     "graph": [
         ('autograd-core graph "tanh(x*w + b)" x=2 w=-3 b=6.88 -o neuron.svg',
@@ -49,11 +51,17 @@ EXAMPLES = {
         ('autograd-core graph "x*y + y" x=3 y=-2 -o graph.dot --rankdir TB', "DOT, top down"),
         ('autograd-core graph "sigmoid(a*b)" a=1 b=2 --html steps.html',
          "a page that steps through the backward pass"),
+        ('autograd-core graph "sigmoid(a*b)" a=1 b=2 --html fwd.html --forward --wrt b',
+         "a page that steps through forward mode (tangent 1 on b)"),
     ],
     "step": [
         ('autograd-core step "tanh(x*w + b)" x=2 w=-3 b=6.88',
          "Enter: next step, a: all, q: quit"),
         ('autograd-core step "x*y + y" x=3 y=-2 | less', "not a terminal: prints every step"),
+        ('autograd-core step --forward "x*y + y" x=3 y=-2 --wrt y',
+         "forward mode: each node's tangent from its inputs', ending with df/dy"),
+        ('autograd-core step --forward "x*y + y" x=3 y=-2 --tangent x=1 --tangent y=2',
+         "forward mode along a direction: the directional derivative"),
     ],
     "demo": [
         ("autograd-core demo", "run the demo (train a small network, if nn is available)"),
@@ -64,7 +72,7 @@ EXAMPLES = {
 _SUMMARIES = {
     "grad": "print the value and the partial derivatives of an expression",
     "graph": "draw the computation graph (SVG, DOT, or a stepping HTML page)",
-    "step": "step through the backward pass in the terminal",
+    "step": "step through the backward pass (or forward mode) in the terminal",
     "demo": "run the demo",
 }
 
@@ -122,6 +130,10 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
         parser.add_argument("--second", action="store_true",
                             help="also print the second derivatives (the Hessian)")
+        parser.add_argument("--paths", metavar="NAME", action="append",
+                            help="also list d output / d NAME as a sum over every path from "
+                                 "NAME to the output (the product of the local derivatives "
+                                 "along each); refused above 1000 paths; may be repeated")
     elif command == "graph":
         parser.add_argument("-o", "--output", metavar="FILE",
                             help="write the graph to FILE.svg or FILE.dot (default: DOT on "
@@ -133,10 +145,23 @@ def _command_parser(command: str) -> argparse.ArgumentParser:
                             help="draw values only, without running backward")
         parser.add_argument("--html", metavar="PAGE.html",
                             help="also write an HTML page that steps through the backward pass")
+        _forward_arguments(parser, "the page steps through forward mode instead (with --html)")
     elif command == "step":
         parser.add_argument("--all", action="store_true",
                             help="print every step without waiting for keys")
+        _forward_arguments(parser, "step through forward mode: each node's tangent from its "
+                                   "inputs' tangents, inputs first")
     return parser
+
+
+def _forward_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--forward", action="store_true", help=what)
+    parser.add_argument("--wrt", metavar="NAME", action="append",
+                        help="with --forward: seed tangent 1 on NAME (default: the first "
+                             "variable); repeat for several")
+    parser.add_argument("--tangent", metavar="NAME=VALUE", action="append",
+                        help="with --forward: the direction, one variable's tangent each "
+                             "(the others get 0), e.g. --tangent x=1 --tangent y=0")
 
 
 def _top_parser(available: Sequence[str]) -> argparse.ArgumentParser:

@@ -189,12 +189,72 @@ def grad_json(result: GradResult) -> str:
     return json.dumps(data, indent=2, allow_nan=False)
 
 
+def _leaf_named(bound: Bound, name: str, option: str) -> Value:
+    """The leaf of variable ``name`` (a UserError naming the variables if there is none)."""
+    for leaf in bound.leaves:
+        if leaf.label == name:
+            return leaf
+    known = ", ".join(shorten(n, 40) for n in list(bound.values)[:10]) or "none"
+    raise UserError(f"{option} {shorten(name, 60)}: not a variable of the expression "
+                    f"(its variables: {known})")
+
+
+def compute_paths(bound: Bound, names: Sequence[str]) -> list[Any]:
+    """``gradient_paths`` from each variable in ``names`` to the output (refused, as a
+    UserError, above ``PATH_LIMIT`` paths)."""
+    from ..steps import PATH_LIMIT, count_paths, gradient_paths
+
+    root = _root(bound)
+    found = []
+    for name in names:
+        leaf = _leaf_named(bound, name, "--paths")
+        count = count_paths(root, leaf)
+        if count > PATH_LIMIT:
+            shown = f"{count:.3e}" if count >= 10**12 else str(count)
+            raise UserError(
+                f"--paths {shorten(name, 60)}: {shown} paths lead from {shorten(name, 60)} "
+                f"to the output, more than {PATH_LIMIT}; they are counted, not listed "
+                f"(the gradient itself is printed without --paths)"
+            )
+        try:
+            found.append(gradient_paths(root, leaf))
+        except (ValueError, ArithmeticError) as exc:
+            raise UserError(f"the derivative is undefined at this point: {exc}") from None
+    return found
+
+
+def paths_json(paths: Any) -> dict[str, Any]:
+    """One ``gradient_paths`` result as JSON-ready data."""
+    return {
+        "count": len(paths),
+        "gradient": json_number(paths.gradient),
+        "sum": json_number(paths.total),
+        "agrees": paths.agrees,
+        "paths": [
+            {"nodes": list(p.names), "locals": [json_number(d) for _, _, d in p.edges],
+             "product": json_number(p.product)}
+            for p in paths
+        ],
+    }
+
+
 def run_grad(args: argparse.Namespace) -> int:
-    result = compute_grad(bind_arguments(args), args.second)
+    bound = bind_arguments(args)
+    result = compute_grad(bound, args.second)
+    wanted = list(dict.fromkeys(args.paths or []))
+    paths = compute_paths(bound, wanted) if wanted else []
     if args.json:
-        print(grad_json(result))
+        if wanted:
+            data = json.loads(grad_json(result))
+            data["paths"] = {name: paths_json(p) for name, p in zip(wanted, paths, strict=True)}
+            print(json.dumps(data, indent=2, allow_nan=False))
+        else:
+            print(grad_json(result))
     else:
         print(format_grad(result, Style.for_stream(sys.stdout)))
+        for p in paths:
+            print()
+            print(str(p))
     return 0
 
 
@@ -231,6 +291,10 @@ def run_graph(args: argparse.Namespace) -> int:
     import viz
     from viz.render import RendererNotFound, RenderError, render_timeout
 
+    _check_forward_options(args, "graph")
+    if args.forward and args.html is None:
+        raise UserError("graph: --forward draws the stepping page in forward mode; add "
+                        "--html PAGE.html")
     if args.output is not None:
         _check_output_path(args.output, "-o", GRAPH_FORMATS)
     if args.html is not None:
@@ -241,6 +305,7 @@ def run_graph(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     bound = bind_arguments(args)
     root = _root(bound)
+    tangents = direction(args, bound, "graph --forward") if args.forward else None
     show_grad = not args.no_grad
     if show_grad:
         root.backward()
@@ -255,7 +320,11 @@ def run_graph(args: argparse.Namespace) -> int:
                 atomic_write(args.output, viz.draw_dot(root, **options).source)
             _note(f"wrote {shorten(args.output, 300)}")
         if args.html is not None:
-            viz.backward_page(root, args.html, rankdir=args.rankdir)
+            if tangents is not None:
+                viz.backward_page(root, args.html, rankdir=args.rankdir, mode="forward",
+                                  tangents=tangents)
+            else:
+                viz.backward_page(root, args.html, rankdir=args.rankdir)
             _note(f"wrote {shorten(args.html, 300)}")
     except (RendererNotFound, RenderError) as exc:
         raise EnvironmentProblem(str(exc)) from None
@@ -283,18 +352,69 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
+def direction(args: argparse.Namespace, bound: Bound, command: str) -> dict[Value, float]:
+    """The tangents of forward mode from ``--wrt`` (each 1.0) or ``--tangent NAME=VALUE``;
+    by default 1.0 on the first variable."""
+    wrt = list(getattr(args, "wrt", None) or [])
+    given = list(getattr(args, "tangent", None) or [])
+    if wrt and given:
+        raise UserError(f"{command}: give --wrt or --tangent, not both (--wrt x is "
+                        "--tangent x=1)")
+    if not bound.leaves:
+        raise UserError(f"{command}: the expression has no variables, so no direction to "
+                        "differentiate along")
+    if given:
+        try:
+            values = parse_assignments(given)
+        except ExprError as exc:
+            raise UserError(f"--tangent {exc.message}") from None
+        return {_leaf_named(bound, name, "--tangent"): t for name, t in values.items()}
+    if not wrt:
+        return {bound.leaves[0]: 1.0}
+    return {_leaf_named(bound, name, "--wrt"): 1.0 for name in dict.fromkeys(wrt)}
+
+
+def direction_text(tangents: dict[Value, float]) -> str:
+    """``x.dot = 1.0, y.dot = 0.0``: the seeded tangents, in words."""
+    return ", ".join(f"{leaf.label}.dot = {number(t)}" for leaf, t in tangents.items())
+
+
+def _check_forward_options(args: argparse.Namespace, command: str) -> None:
+    if not args.forward and (args.wrt or args.tangent):
+        raise UserError(f"{command}: --wrt and --tangent choose the direction of forward "
+                        "mode; add --forward")
+
+
+def _forward_ending(root: Value, tangents: dict[Value, float], value: float,
+                    style: Style) -> str:
+    if len(tangents) == 1 and next(iter(tangents.values())) == 1.0:
+        label = f"d{root.label}/d{next(iter(tangents)).label}"
+    else:
+        label = f"d{root.label} along ({direction_text(tangents)})"
+    return "\n".join(table([(label, value)], style))
+
+
 def run_step(args: argparse.Namespace) -> int:
-    """Print the backward pass one step at a time (waiting for a key on a terminal)."""
+    """Print the backward pass (``--forward``: forward mode) one step at a time, waiting
+    for a key on a terminal."""
     from .. import steps
 
+    _check_forward_options(args, "step")
     bound = bind_arguments(args)
     root = _root(bound)
-    stepper = steps.Stepper(root)
+    tangents: dict[Value, float] = {}
+    if args.forward:
+        tangents = direction(args, bound, "step --forward")
+        stepper = steps.Stepper(root, mode="forward", tangents=tangents)
+    else:
+        stepper = steps.Stepper(root)
     interactive = _is_terminal(sys.stdin) and _is_terminal(sys.stdout) and not args.all
     style = Style.for_stream(sys.stdout)
     plural = "step" if stepper.total == 1 else "steps"
+    kind = (f"forward mode, {direction_text(tangents)}: " if args.forward
+            else "backward pass: ")
     print(style.bold(f"{root.label} = {bound.expression.text.strip()}") +
-          f"   backward pass: {stepper.total} {plural}")
+          f"   {kind}{stepper.total} {plural}")
     while not stepper.done:
         print(str(stepper.next()))
         if not interactive or stepper.done:
@@ -312,7 +432,10 @@ def run_step(args: argparse.Namespace) -> int:
         if answer.startswith("a"):
             for step in stepper.rest():
                 print(str(step))
-    if bound.leaves:
+    if args.forward:
+        value = stepper.tangents.get(root, tangents.get(root, 0.0))
+        print(_forward_ending(root, tangents, float(value), style))
+    elif bound.leaves:
         rows = [(f"d{root.label}/d{leaf.label}", float(leaf.grad)) for leaf in bound.leaves]
         print("\n".join(table(rows, style)))
     return 0
@@ -347,7 +470,7 @@ def engine_demo(argv: Sequence[str]) -> int:
     parser.parse_args(list(argv))
     args = argparse.Namespace(
         expression=DEMO_EXPRESSION, assignments=list(DEMO_VALUES), vars=None,
-        json=False, second=False,
+        json=False, second=False, paths=None,
     )
     print("One neuron, o = tanh(x*w + b), and d o / d each input:")
     return run_grad(args)
