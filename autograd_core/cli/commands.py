@@ -202,22 +202,23 @@ def _leaf_named(bound: Bound, name: str, option: str) -> Value:
 def compute_paths(bound: Bound, names: Sequence[str]) -> list[Any]:
     """``gradient_paths`` from each variable in ``names`` to the output (refused, as a
     UserError, above ``PATH_LIMIT`` paths)."""
-    from ..steps import PATH_LIMIT, count_paths, gradient_paths
+    from .. import steps
 
+    limit = steps.PATH_LIMIT
     root = _root(bound)
     found = []
     for name in names:
         leaf = _leaf_named(bound, name, "--paths")
-        count = count_paths(root, leaf)
-        if count > PATH_LIMIT:
+        count = steps.count_paths(root, leaf)
+        if count > limit:
             shown = f"{count:.3e}" if count >= 10**12 else str(count)
             raise UserError(
                 f"--paths {shorten(name, 60)}: {shown} paths lead from {shorten(name, 60)} "
-                f"to the output, more than {PATH_LIMIT}; they are counted, not listed "
+                f"to the output, more than {limit}; they are counted, not listed "
                 f"(the gradient itself is printed without --paths)"
             )
         try:
-            found.append(gradient_paths(root, leaf))
+            found.append(steps.gradient_paths(root, leaf, limit=limit))
         except (ValueError, ArithmeticError) as exc:
             raise UserError(f"the derivative is undefined at this point: {exc}") from None
     return found
