@@ -368,6 +368,7 @@ class Tape:
             if check is None and op.check is not None:
                 check = _per_lane_check(op.check)
             plan.append((op, ins, out, arr.get("forward", op.forward), rules, check, "array"))
+        plan = _group_dots(plan, lane)
         self._plans[lane_inputs] = plan, lane
         return plan, lane
 
@@ -378,6 +379,15 @@ class Tape:
         slots[: self.n_inputs] = args
         with np.errstate(all="ignore"):
             for k, (op, ins, out, fwd, _, check, how) in enumerate(plan):
+                if how == "matmul":  # a layer: its neurons' dot products as one product
+                    rows, xin, bias = ins
+                    weights = np.array([[slots[i] for i in row] for row in rows])
+                    result = weights @ np.stack([slots[i] for i in xin])
+                    if bias is not None:
+                        result += np.array([slots[i] for i in bias])[:, None]
+                    for o, r in zip(out, result, strict=True):
+                        slots[o] = r
+                    continue
                 xs = [slots[i] for i in ins]
                 if how == "loop":
                     slots[out] = np.array(
@@ -400,11 +410,41 @@ class Tape:
             # through ops with constant derivatives a float seed would stay one lane).
             g_slots[self.output] = np.ones(lanes)
             for op, ins, out, _, rules, _, how in reversed(plan):
+                if how == "matmul":
+                    rows, xin, bias = ins
+                    weights = np.array([[slots[i] for i in row] for row in rows])
+                    g = np.stack([np.broadcast_to(g_slots[o], (lanes,)) for o in out])
+                    # d/dW = G X^T (summed over the lanes), d/dX = W^T G (per lane), d/db = G 1
+                    x = np.stack([slots[i] for i in xin])
+                    for row, grow in zip(rows, (g @ x.T).tolist(), strict=True):
+                        for i, d in zip(row, grow, strict=True):
+                            g_slots[i] += d
+                    for i, d in zip(xin, weights.T @ g, strict=True):
+                        g_slots[i] += d
+                    if bias is not None:
+                        for i, d in zip(bias, g.sum(axis=1).tolist(), strict=True):
+                            g_slots[i] += d
+                    continue
                 g = g_slots[out]
-                if how == "float" and type(g) is not float:
+                if how == "float":
                     # a step on numbers only: every lane sends it the same local derivatives,
                     # so add up its gradient over the lanes first and go on in floats
-                    g = float(g.sum())
+                    if type(g) is not float:
+                        g = float(g.sum())
+                    kind = op.kind
+                    if kind == LINEAR_BINARY:
+                        g_slots[ins[0]] += g * rules[0]
+                        g_slots[ins[1]] += g * rules[1]
+                    elif kind == BINARY:
+                        a, b = ins
+                        x, y, o = slots[a], slots[b], slots[out]
+                        g_slots[a] += g * rules[0](x, y, o)
+                        g_slots[b] += g * rules[1](x, y, o)
+                    else:
+                        for i, d in zip(ins, _local(op, rules, [slots[i] for i in ins],
+                                                    slots[out]), strict=True):
+                            g_slots[i] += g * d
+                    continue
                 if how == "loop":
                     local = _lane_by_lane_rules(op, [slots[i] for i in ins], slots[out], lanes)
                 else:
@@ -420,8 +460,42 @@ class Tape:
             if isinstance(args[i], np.ndarray):
                 result.append(np.broadcast_to(g, (lanes,)).astype(np.float64))
             else:
-                result.append(float(np.sum(g)))
+                result.append(g if type(g) is float else float(np.sum(g)))
         return value, result
+
+
+def _group_dots(plan: list[tuple[Any, ...]], lane: list[bool]) -> list[tuple[Any, ...]]:
+    """The plan with the ``dot`` steps that read the same lane inputs with number weights
+    (the neurons of one layer) merged into one "matmul" step: ``W @ X + b``.
+
+    The merged step takes the place of the first of them, so every input it reads must be
+    computed before that place; a dot step for which that fails stays as it is.
+    """
+    from .ops import _dot
+
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for k, (op, ins, _out, *_, how) in enumerate(plan):
+        if op is not _dot or how != "array":
+            continue
+        n = len(ins) // 2
+        w, x, b = ins[:n], ins[n : 2 * n], ins[2 * n :]
+        if n == 0 or any(lane[i] for i in w + b) or not all(lane[i] for i in x):
+            continue
+        groups.setdefault((x, bool(b)), []).append(k)
+    merged: dict[int, tuple[Any, ...]] = {}
+    dropped: set[int] = set()
+    for (x, has_bias), members in groups.items():
+        first = plan[members[0]][2]  # slots are numbered in tape order
+        members = [k for k in members if max(plan[k][1]) < first]
+        if not members:
+            continue
+        n = len(x)
+        rows = tuple(plan[k][1][:n] for k in members)
+        bias = tuple(plan[k][1][2 * n] for k in members) if has_bias else None
+        outs = tuple(plan[k][2] for k in members)
+        merged[members[0]] = (_dot, (rows, x, bias), outs, None, None, None, "matmul")
+        dropped.update(members[1:])
+    return [merged.get(k, step) for k, step in enumerate(plan) if k not in dropped]
 
 
 def _local(op: Op, rules: Sequence[Any], xs: list[Any], out: Any) -> Sequence[Any]:

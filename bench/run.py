@@ -50,6 +50,7 @@ BIG_STACK = 1 << 30
 TARGETS = {
     "W3-nodes": 12.0,
     "W3-nn": 50.0,
+    "W3-tape": 1500.0,
     "W2": 4.0,
 }
 
@@ -232,6 +233,31 @@ def child_w3(engine: str, variant: str, repeats: int, steps: int,
             "gc_profile": gc_profile}
 
 
+def child_w3_tape(repeats: int, steps: int) -> dict[str, Any]:
+    """W3 on a tape: nn.MLP's per-example loss traced once, the 100 points replayed as lanes
+    per step (NumPy). The trace is timed apart; a step is one replay and the SGD update."""
+    runs = []
+    losses: list[float] = []
+    traces = []
+    perf = time.perf_counter
+    for index in range(repeats + 1):
+        t0 = perf()
+        tape, theta, lanes = W.w3_tape_setup()
+        t1 = perf()
+        got = W.w3_tape_train(tape, theta, lanes, steps)
+        t2 = perf()
+        if losses and got[-1] != losses[-1]:
+            raise AssertionError(f"W3-tape: repeats disagree, loss {got[-1]!r} vs {losses[-1]!r}")
+        losses = got
+        if index:
+            runs.append({"steps": t2 - t1, "step": (t2 - t1) / steps})
+            traces.append(t1 - t0)
+    return {"runs": runs, "median": _median_times(runs), "losses": losses,
+            "final_loss": losses[-1], "steps": steps, "gc_profile": None,
+            "model": f"nn.MLP loss traced once ({len(tape)} steps), 100 lanes",
+            "trace": statistics.median(traces)}
+
+
 def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     kind = spec["task"]
     engine = spec["engine"]
@@ -244,6 +270,8 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     if kind in ("W3-nodes", "W3-nn"):
         return child_w3(engine, kind[3:], spec["repeats"], spec["steps"],
                         spec.get("profile", True))
+    if kind == "W3-tape":
+        return child_w3_tape(spec["repeats"], spec["steps"])
     raise ValueError(f"unknown task {kind!r}")
 
 
@@ -335,11 +363,24 @@ def plan(args: argparse.Namespace, engines: list[str]) -> list[dict[str, Any]]:
             tasks += [{"task": "W3-nodes", "engine": e, "steps": W.W3_STEPS} for e in engines]
             if "autograd_core" in engines:
                 tasks.append({"task": "W3-nn", "engine": "autograd_core", "steps": W.W3_STEPS})
+                if _have_numpy():
+                    tasks.append({"task": "W3-tape", "engine": "autograd_core",
+                                  "steps": W.W3_STEPS})
     for task in tasks:
         task["repeats"] = args.repeats
         if task["task"].startswith("W3"):
             task["profile"] = not args.quick
     return tasks
+
+
+def _have_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        print("NumPy is not installed: no W3-tape row (pip install 'autograd-core[fast]')",
+              file=sys.stderr)
+        return False
+    return True
 
 
 def _key(task: dict[str, Any]) -> str:
@@ -400,7 +441,7 @@ def build_report(results: dict[str, dict[str, Any]], tasks: list[dict[str, Any]]
             continue
         seen.add(label)
         ours = get(task)
-        mg = get({**task, "engine": "micrograd"}) if kind != "W3-nn" else get(
+        mg = get({**task, "engine": "micrograd"}) if kind not in ("W3-nn", "W3-tape") else get(
             {**task, "task": "W3-nodes", "engine": "micrograd"})
         if kind in ("W1", "W2"):
             phases = ("build", "backward", "total")
@@ -435,6 +476,14 @@ def build_report(results: dict[str, dict[str, Any]], tasks: list[dict[str, Any]]
                          _ratio(median(mg, "step"), median(ours, "step"))))
             targets.append(_target(f"{kind} step", median(mg, "step"),
                                    median(ours, "step"), TARGETS[kind]))
+            if kind == "W3-tape" and ours is not None and "error" not in ours:
+                nn_res = get({**task, "task": "W3-nn"})
+                if nn_res is not None and "error" not in nn_res:
+                    try:
+                        ours["loss_vs_nn"] = W.w3_tape_check(ours["final_loss"],
+                                                             nn_res["final_loss"])
+                    except AssertionError as exc:
+                        failures.append(str(exc))
             if ours is not None and "error" not in ours:
                 if mg is not None and "error" not in mg:
                     try:
@@ -468,6 +517,9 @@ def notes(results: dict[str, dict[str, Any]]) -> list[str]:
             extra = ""
             if "loss_vs_micrograd" in res:
                 extra = f", relative difference from micrograd {res['loss_vs_micrograd']:.1e}"
+            if "loss_vs_nn" in res:
+                extra += (f", from W3-nn {res['loss_vs_nn']:.1e}; tracing took "
+                          f"{fmt_time(res['trace'])} once (not in the step time)")
             if prof is not None:
                 extra += (f"; cyclic GC took {prof['gc_share']:.0%} of an extra profiled repeat "
                           f"(collections per generation {prof['collections']})")

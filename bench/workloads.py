@@ -342,3 +342,62 @@ def w3_check(loss: float, reference: float, what: str) -> float:
             f"(relative difference {rel:.3g} > 1e-6)"
         )
     return rel
+
+
+# --------------------------------------------------------------------------- W3 on a tape
+def w3_example_loss(model: Callable[[Any], Any], params: Sequence[Any],
+                    n: int) -> Callable[..., Any]:
+    """One example's share of the W3 loss: ``relu(1 - y*score)/n + 1e-4 * sum(p*p)/n``.
+
+    Summed over the ``n`` examples it is :func:`w3_loss` (up to rounding): traced once, its
+    tape replays the whole data set as ``n`` lanes.
+    """
+
+    def example_loss(x0: Any, x1: Any, y: Any) -> Any:
+        score = model([x0, x1])
+        reg = None
+        for p in params:
+            reg = p * p if reg is None else reg + p * p
+        return (1 + (-y) * score).relu() * (1 / n) + reg * (1e-4 / n)
+
+    return example_loss
+
+
+def w3_tape_setup() -> tuple[Any, list[float], tuple[Any, Any, Any]]:
+    """(tape, initial parameter numbers, lane arguments): the W3-nn model's per-example loss
+    traced once (parameters as arguments), and the 100 points as arrays."""
+    import numpy as np
+
+    from autograd_core import trace
+
+    model, params = nn_mlp(initial_parameters())
+    points, labels = moons()
+    tape = trace(w3_example_loss(model, params, len(points)), *points[0], labels[0],
+                 params=params)
+    lanes = (np.array([p[0] for p in points]), np.array([p[1] for p in points]),
+             np.array(labels))
+    return tape, [p.data for p in params], lanes
+
+
+def w3_tape_train(tape: Any, theta: Sequence[float], lanes: tuple[Any, Any, Any],
+                  steps: int = W3_STEPS) -> list[float]:
+    """W3's SGD steps by replaying ``tape`` over the lanes; the loss of each step."""
+    theta = list(theta)
+    losses = []
+    for k in range(steps):
+        value, grads = tape.value_and_grad(*lanes, *theta)
+        lr = 1.0 - 0.9 * k / 100
+        theta = [t - lr * g for t, g in zip(theta, grads[3:], strict=True)]
+        losses.append(sum(value.tolist()))
+    return losses
+
+
+def w3_tape_check(loss: float, reference: float) -> float:
+    """The tape's loss after the steps agrees with W3-nn's to 1e-9 relative."""
+    rel = abs(loss - reference) / abs(reference)
+    if not rel <= 1e-9:
+        raise AssertionError(
+            f"W3-tape: loss after the steps {loss!r}, W3-nn's {reference!r} "
+            f"(relative difference {rel:.3g} > 1e-9)"
+        )
+    return rel

@@ -236,3 +236,38 @@ def test_lanes_without_numpy_say_what_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert "pip install 'autograd-core[fast]'" in out
+
+
+def test_a_layers_dots_run_as_one_matrix_product_and_equal_the_loop():
+    from nn import MLP
+
+    model = MLP(3, [5, 4, 1], seed=1)
+    params = list(model.parameters())
+    tape = trace(lambda a, b, c: model([a, b, c]), 0.1, 0.2, 0.3, params=params)
+    rng = np.random.default_rng(1)
+    args = [rng.normal(size=6) for _ in range(3)] + [p.data for p in params]
+    plan, _ = tape._plan(tuple(isinstance(a, np.ndarray) for a in args))
+    assert [how for *_, how in plan].count("matmul") == 3  # one per layer
+    value, grads = tape.value_and_grad(*args)
+    want_value, want_grads = loop(tape, args, 6)
+    close(value, want_value)
+    for g, w in zip(grads, want_grads, strict=True):
+        close(g, w)
+
+
+def test_dots_that_cannot_be_merged_stay_steps():
+    def f(x, y, w):
+        u = dot([w, w], [x, y], bias=1.0)  # weights shared: merged
+        v = dot([u.tanh(), w], [x, y])  # a weight computed after the first dot: not merged
+        z = dot([x, w], [y, y])  # a lane weight: not merged
+        return u * v + z
+
+    tape = trace(f, 0.3, -0.2, 0.7)
+    args = [np.array([0.3, 1.0, -2.0]), np.array([-0.2, 0.5, 0.1]), 0.7]
+    plan, _ = tape._plan((True, True, False))
+    assert [how for *_, how in plan].count("matmul") == 1
+    value, grads = tape.value_and_grad(*args)
+    want_value, want_grads = loop(tape, args, 3)
+    close(value, want_value)
+    for g, w in zip(grads, want_grads, strict=True):
+        close(g, w)
