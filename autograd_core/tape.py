@@ -353,7 +353,9 @@ class Tape:
         plan = []
         for op, ins, out in self.steps:
             if not any(lane[i] for i in ins):
-                plan.append((op, ins, out, op.forward, op.rules, op.check, "float"))
+                # "float2": two inputs, no domain check (a + b, a * b), the common case
+                how = "float2" if op.arity == 2 and op.check is None else "float"
+                plan.append((op, ins, out, op.forward, op.rules, op.check, how))
                 continue
             lane[out] = True
             arr = op.array
@@ -379,6 +381,9 @@ class Tape:
         slots[: self.n_inputs] = args
         with np.errstate(all="ignore"):
             for k, (op, ins, out, fwd, _, check, how) in enumerate(plan):
+                if how == "float2":
+                    slots[out] = fwd(slots[ins[0]], slots[ins[1]])
+                    continue
                 if how == "matmul":  # a layer: its neurons' dot products as one product
                     rows, xin, bias = ins
                     weights = np.array([[slots[i] for i in row] for row in rows])
@@ -426,7 +431,7 @@ class Tape:
                             g_slots[i] += d
                     continue
                 g = g_slots[out]
-                if how == "float":
+                if how == "float" or how == "float2":
                     # a step on numbers only: every lane sends it the same local derivatives,
                     # so add up its gradient over the lanes first and go on in floats
                     if type(g) is not float:
