@@ -271,3 +271,18 @@ def test_dots_that_cannot_be_merged_stay_steps():
     close(value, want_value)
     for g, w in zip(grads, want_grads, strict=True):
         close(g, w)
+
+
+def test_bench_w3_tape_trains_as_w3_nn():
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    from bench import workloads as W
+
+    model, params, _ = W.make_w3_model("autograd_core", "nn")
+    points, labels = W.moons()
+    want = W.w3_train(W.load_value_class("autograd_core"), model, params, points, labels, 3)
+    tape, theta, lanes = W.w3_tape_setup()
+    got = W.w3_tape_train(tape, theta, lanes, 3)
+    for g, w in zip(got, want, strict=True):
+        assert W.w3_tape_check(g, w) <= 1e-9
+    with pytest.raises(AssertionError, match="W3-tape"):
+        W.w3_tape_check(1.0, 1.1)
