@@ -148,6 +148,14 @@ def backward(root: Value, grad: Any = None, *, create_graph: bool = False) -> No
                 for parent, d in zip(parents, local, strict=True):
                     parent.grad += g * d
     except (TypeError, ValueError) as exc:
+        cleared = next((p for p in node.parents if p.grad is None), None)
+        if cleared is not None:
+            raise TypeError(
+                f"the .grad of {cleared.label or 'an input'} (of op {node.op!r}) is None, "
+                "PyTorch's way of clearing it; here a gradient is a number: reset it with "
+                "zero_grad([...]) (or .grad = 0.0) and call backward() again, as this pass "
+                "stopped half way"
+            ) from None
         failure = rule_failure(node)
         if failure is None:
             raise

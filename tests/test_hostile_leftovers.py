@@ -423,3 +423,14 @@ def test_an_op_with_a_constant_rule_beside_a_function_rule_runs_backward() -> No
     assert (a.grad, b.grad) == (1.0, 6.0)
     a2, b2 = Value(2.0), Value(3.0)
     assert gradients(mix(a2, b2), [a2, b2]) == [1.0, 6.0]
+
+
+def test_a_grad_cleared_to_none_the_pytorch_way_is_named() -> None:
+    x = Value(2.0, label="x")
+    y = x * x + 1.0
+    x.grad = None
+    with pytest.raises(TypeError, match=r"\.grad of x .* is None.*zero_grad"):
+        y.backward()
+    x.grad = 0.0
+    y.backward()
+    assert x.grad == 4.0
