@@ -265,3 +265,24 @@ def test_backward_page_passes_its_timeout(monkeypatch, tmp_path) -> None:
     viz.backward_page(neuron(), tmp_path / "q.html")
     assert seen == [9.5, None]
     assert (tmp_path / "p.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_graphviz_pipe_and_render_make_svg_without_a_system_dot(tmp_path, monkeypatch) -> None:
+    # micrograd's users call the graphviz methods; with no `dot` on PATH, SVG still works.
+    import viz.dot as dot_module
+    from viz.render import RendererNotFound
+
+    monkeypatch.setattr(dot_module, "_system_dot", lambda: False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # and really no dot for graphviz either
+    graph = viz.draw_dot(neuron())
+    svg = graph.pipe(format="svg")
+    assert svg.startswith(b"<?xml") and b"</svg>" in svg
+    out = graph.render(tmp_path / "gout")
+    assert out == f"{tmp_path / 'gout'}.svg" and "</svg>" in (tmp_path / "gout.svg").read_text()
+    assert (tmp_path / "gout").read_text() == graph.source
+    assert graph.render(tmp_path / "g2", cleanup=True) == f"{tmp_path / 'g2'}.svg"
+    assert not (tmp_path / "g2").exists()
+    with pytest.raises(ValueError, match="viewer"):
+        graph.render(tmp_path / "g3", view=True)
+    with pytest.raises(RendererNotFound, match="only SVG"):
+        graph.render(tmp_path / "g4", format="png")

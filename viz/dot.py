@@ -8,10 +8,11 @@ structure, labels and numbers: drawing the same graph twice gives the same text.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import graphviz
@@ -180,6 +181,40 @@ class DotGraph(graphviz.Digraph):
 
         return write_svg(self.source, path, timeout=timeout)
 
+    # graphviz's own pipe() and render() run the system ``dot``. micrograd's users reach for
+    # them first, so for SVG they go through our renderers when there is no system dot.
+    def pipe(self, format: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        """As ``graphviz.Digraph.pipe``; SVG works with no system Graphviz."""
+        if (format or self.format) != "svg" or args or _system_dot() or any(
+                kwargs.get(k) is not None for k in ("renderer", "formatter", "engine")):
+            with _needs_system_dot():
+                return super().pipe(*args, format=format, **kwargs)
+        svg = self.to_svg()
+        return svg if kwargs.get("encoding") else svg.encode("utf-8")
+
+    def render(self, filename: Any = None, directory: Any = None, view: bool = False,
+               cleanup: bool = False, format: str | None = None, *args: Any,
+               **kwargs: Any) -> str:
+        """As ``graphviz.Digraph.render`` (DOT file plus ``<file>.svg``); SVG works with no
+        system Graphviz. ``view=True`` needs a system viewer and is refused then."""
+        if (format or self.format) != "svg" or args or _system_dot() or any(
+                kwargs.get(k) is not None for k in ("renderer", "formatter", "engine")):
+            with _needs_system_dot():
+                return super().render(filename, *args, directory=directory, view=view,
+                                      cleanup=cleanup, format=format, **kwargs)
+        if view:
+            raise ValueError("render(view=True) opens a system viewer; without a system "
+                             "Graphviz, render() and open the .svg file yourself")
+        import os
+
+        source_path = self.save(filename, directory=directory)
+        outfile = kwargs.get("outfile")
+        target = os.fspath(outfile) if outfile is not None else f"{source_path}.svg"
+        self.save_svg(target)
+        if cleanup:
+            os.remove(source_path)
+        return target
+
     def _display_svg(self) -> str:
         svg = self.to_svg()
         return svg if self.fixed_size else fit_width(svg)
@@ -194,6 +229,27 @@ class DotGraph(graphviz.Digraph):
         if exclude is not None:
             wanted -= set(exclude)
         return {"image/svg+xml": self._display_svg()} if wanted else {}
+
+
+@contextlib.contextmanager
+def _needs_system_dot() -> Iterator[None]:
+    """graphviz's ExecutableNotFound as our RendererNotFound, saying what works without it."""
+    try:
+        yield
+    except graphviz.ExecutableNotFound:
+        from .render import RendererNotFound
+
+        raise RendererNotFound(
+            "this needs the system Graphviz ('dot' on PATH), which is not installed: without "
+            "it only SVG renders (format='svg', to_svg(), save_svg(path)), through the "
+            "WebAssembly Graphviz"
+        ) from None
+
+
+def _system_dot() -> bool:
+    import shutil
+
+    return shutil.which("dot") is not None
 
 
 def fit_width(svg: str) -> str:
