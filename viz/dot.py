@@ -188,7 +188,7 @@ class DotGraph(graphviz.Digraph):
         if (format or self.format) != "svg" or args or _system_dot() or any(
                 kwargs.get(k) is not None for k in ("renderer", "formatter", "engine")):
             with _needs_system_dot():
-                return super().pipe(*args, format=format, **kwargs)
+                return super().pipe(format, *args, **kwargs)
         svg = self.to_svg()
         return svg if kwargs.get("encoding") else svg.encode("utf-8")
 
@@ -200,8 +200,10 @@ class DotGraph(graphviz.Digraph):
         if (format or self.format) != "svg" or args or _system_dot() or any(
                 kwargs.get(k) is not None for k in ("renderer", "formatter", "engine")):
             with _needs_system_dot():
-                return super().render(filename, *args, directory=directory, view=view,
-                                      cleanup=cleanup, format=format, **kwargs)
+                return super().render(filename, directory, view, cleanup, format, *args,
+                                      **kwargs) if args else super().render(
+                    filename, directory=directory, view=view, cleanup=cleanup, format=format,
+                    **kwargs)
         if view:
             raise ValueError("render(view=True) opens a system viewer; without a system "
                              "Graphviz, render() and open the .svg file yourself")
