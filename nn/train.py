@@ -239,6 +239,37 @@ def _use_progress(progress: bool | None) -> bool:
     return bool(progress)
 
 
+class _NoBar:
+    """What ``fit`` calls on its progress bar when there is none (no tqdm imported)."""
+
+    def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def write(self, text: str) -> None:
+        print(text, file=sys.stderr)
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(epochs: int, enabled: bool) -> Any:
+    """A tqdm bar over ``epochs``, or a stand-in when it is off. tqdm is imported only for a
+    bar that shows: ``tqdm.auto`` warns on import in Jupyter without ipywidgets (a red stderr
+    box), so there the plain text bar is used."""
+    if not enabled:
+        return _NoBar()
+    try:
+        if in_notebook():
+            import ipywidgets  # noqa: F401  (tqdm.auto's widget bar needs it)
+        from tqdm.auto import tqdm
+    except ImportError:
+        from tqdm import tqdm
+    return tqdm(total=epochs, unit="epoch", leave=True)
+
+
 def fit(
     model: Any,
     X: Any,
@@ -286,8 +317,6 @@ def fit(
     metric, and their ``val_`` versions to one number per epoch; the training figures are
     averaged over the epoch's steps, before each update.
     """
-    from tqdm.auto import tqdm
-
     loss_fn = get_loss(loss)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
@@ -329,7 +358,7 @@ def fit(
         progress = False
     elif live and progress is None:
         progress = True
-    bar = tqdm(total=epochs, unit="epoch", disable=not _use_progress(progress), leave=True)
+    bar = _progress_bar(epochs, _use_progress(progress))
     if rec is not None:
         rec.start(model, rows, epochs, history)
         rec.loss = loss_fn

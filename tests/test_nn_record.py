@@ -197,3 +197,31 @@ def test_public_names_and_a_function_activation_records_no_name() -> None:
     layer = nn.Layer(2, 3, activation=lambda v: v * v.sigmoid(), seed=0)
     assert _activation(layer) is None
     assert _activation(nn.Layer(2, 3, activation="tanh", seed=0)) == "tanh"
+
+
+def test_live_in_a_notebook_makes_no_tqdm_bar(monkeypatch, capsys):
+    """In Jupyter, live mode draws its own output: tqdm (whose ``tqdm.auto`` warns
+    "IProgress not found" in a red stderr box without ipywidgets) is not even imported."""
+    import sys
+    import warnings
+
+    import nn.train as train_module
+
+    shown = []
+
+    class FakeView:
+        def __init__(self, model, rows, targets, history):
+            self.history = history
+
+        def __call__(self, epoch):
+            shown.append(epoch)
+
+    monkeypatch.setattr(train_module, "in_notebook", lambda: True)
+    monkeypatch.setattr(train_module, "LiveView", FakeView)
+    for name in ("tqdm", "tqdm.auto", "tqdm.autonotebook", "tqdm.notebook", "tqdm.std"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing any of them fails
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = fit(_tiny(), X, Y, loss="mse", epochs=3, live=True, progress=True)
+    assert len(h["loss"]) == 3 and shown == [0, 1, 2]
+    assert capsys.readouterr().err == ""

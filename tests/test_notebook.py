@@ -74,6 +74,10 @@ def test_notebook_runs_and_shows_svg_and_the_stepping_page(executed) -> None:
     errors = [o for c in executed.cells for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert errors == []
+    # No red stderr box anywhere (e.g. tqdm's "IProgress not found" warning in live fit).
+    stderr = [o.get("text", "") for c in executed.cells for o in c.get("outputs", [])
+              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert stderr == []
     svgs = outputs(executed, "image/svg+xml")
     assert len(svgs) >= 3 and all("<svg" in s for s in svgs)  # neuron, MLP, collapsed MLP
     pages = [h for h in outputs(executed, "text/html") if 'class="autograd-stepper"' in h]
