@@ -497,9 +497,16 @@ function paint(id, text, fill, font) {
   if (texts.length) {
     // The grad field is the last one: "grad 0.5" or, for a neuron's parameter, "g 0.5".
     const field = texts[texts.length - 1];
-    const prefix = /^\\S+ /.exec(field.textContent);
-    field.textContent = (DATA.field ? DATA.field + " " : prefix ? prefix[0] : "grad ") +
-      text;
+    // The field's name as drawn, kept from the first paint on; forward mode writes
+    // "dot 0.5" (a neuron's one-line parameter, "g 0.5" as drawn: "d 0.5").
+    let name = field.getAttribute("data-field");
+    if (name === null) {
+      const prefix = /^\\S+ /.exec(field.textContent);
+      name = prefix ? prefix[0] : "grad ";
+      if (DATA.field) name = name === "g " ? DATA.field[0] + " " : DATA.field + " ";
+      field.setAttribute("data-field", name);
+    }
+    field.textContent = name + text;
   }
   const shape = g.querySelector("polygon, path");
   if (shape) shape.setAttribute("fill", fill);
