@@ -526,7 +526,8 @@ class Stepper:
 
         The page opens at the step taken last (the first step before any is taken) and draws
         at most ``max_nodes`` values (``None``: all). It is drawn on a copy of the gradients:
-        showing it does not change the pass in progress.
+        showing it does not change the pass in progress. In forward mode the page steps
+        through the tangents instead (``viz.page.forward_page``).
         """
         from viz.page import stepper_html  # the drawing side is optional, imported on use
 

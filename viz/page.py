@@ -7,6 +7,11 @@ the gradients filled in so far are shown in the nodes, the view pans smoothly to
 and a side panel shows the chain rule of the step and a table of its gradient updates.
 The graph pans by dragging and zooms with the mouse wheel or the zoom buttons. No network,
 no CDN, no server: the same page shows inline in Jupyter (``Stepper(root)`` displayed).
+
+``backward_page(root, path, mode="forward", tangents={x: 1.0})`` (or ``forward_page``) steps
+through forward mode instead: inputs first, each step filling in one node's tangent
+(``dot``) from its inputs', the panel showing the chain rule and a table of its terms;
+``Stepper(root, mode="forward", tangents=...)`` displays it inline.
 """
 
 from __future__ import annotations
