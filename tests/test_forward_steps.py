@@ -136,7 +136,7 @@ def test_stepper_in_forward_mode() -> None:
     assert repr(s) == "<Stepper (forward): all 2 steps taken>"
     assert s.tangents[d] == pytest.approx(-3.0 * (1 - math.tanh(-6.0) ** 2))
     assert a.grad == 5.0 and d.grad == 0.0                # .grad untouched
-    assert s._repr_html_() is None                         # the page is reverse mode only
+    assert 'title="forward mode of d"' in s._repr_html_()  # the page steps forward too
 
 
 def test_forward_mode_needs_tangents_and_names_the_inputs() -> None:
