@@ -360,7 +360,7 @@ h1 { font-size: 16px; margin: 0 0 4px 0; font-weight: 600; white-space: nowrap;
 .gap { flex: none; width: 8px; }
 main { flex: 1; display: flex; min-height: 0; }
 #viewport { flex: 1; position: relative; overflow: hidden; cursor: grab; min-width: 0;
-            background: #fafafa; touch-action: none; outline: none; }
+            background: #fff; touch-action: none; outline: none; }
 #viewport.dragging { cursor: grabbing; }
 #stage { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
 #stage.animate { transition: transform 0.45s ease; }
