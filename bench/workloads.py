@@ -350,14 +350,14 @@ def w3_example_loss(model: Callable[[Any], Any], params: Sequence[Any],
     """One example's share of the W3 loss: ``relu(1 - y*score)/n + 1e-4 * sum(p*p)/n``.
 
     Summed over the ``n`` examples it is :func:`w3_loss` (up to rounding): traced once, its
-    tape replays the whole data set as ``n`` lanes.
+    tape replays the whole data set as ``n`` lanes. The regulariser is one ``sum_of`` node
+    (the same left-to-right sum as a chain of ``+``, bit for bit, in one step).
     """
+    from autograd_core import sum_of
 
     def example_loss(x0: Any, x1: Any, y: Any) -> Any:
         score = model([x0, x1])
-        reg = None
-        for p in params:
-            reg = p * p if reg is None else reg + p * p
+        reg = sum_of([p * p for p in params])
         return (1 + (-y) * score).relu() * (1 / n) + reg * (1e-4 / n)
 
     return example_loss
