@@ -114,3 +114,30 @@ def test_a_fifo_where_an_output_goes_is_refused_before_training(tmp_path, monkey
     with pytest.raises(UnsafePathError, match=r"model\.json"):
         demo.main(["--out", str(tmp_path), "--no-progress", "--no-plots"])
     assert trained == []
+
+
+def test_the_printed_accuracies_are_the_pages(tmp_path, capsys):
+    """The CLI's 'after training' accuracy is the page's last 'after epoch' figure, and its
+    'during the last epoch' one is fit's running figure shown as 'running' on the page."""
+    status = demo.main(["--out", str(tmp_path), "--epochs", "8", "--no-progress", "--no-plots",
+                        "--activation", "sigmoid", "--hidden", "8,8,8,8,8,8"])
+    assert status == 0
+    printed = capsys.readouterr().out
+    page = _page_data(tmp_path / "training.html")
+    after = re.search(r"training accuracy after training ([\d.]+)%", printed)
+    running = re.search(r"accuracy ([\d.]+)% during the last epoch", printed)
+    assert after and running
+    assert float(after.group(1)) == pytest.approx(100 * page["after"]["accuracy"][-1], abs=0.05)
+    assert float(running.group(1)) == pytest.approx(100 * page["history"]["accuracy"][-1],
+                                                    abs=0.05)
+    training = next(line for line in printed.splitlines() if line.startswith("training:"))
+    assert "minibatches of 10" in training and "no L2" in training
+    assert "no accuracy target" in training
+
+
+def test_help_says_what_a_custom_network_changes(capsys):
+    with pytest.raises(SystemExit):
+        demo.main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "minibatches of 10" in text and "no L2 penalty" in text
+    assert "sets no target" in text

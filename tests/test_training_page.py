@@ -159,3 +159,33 @@ def test_point_loss_is_the_pages_point_at_that_epoch(run):
         point_loss(model, history, X, Y, 0, epoch=99)
     with pytest.raises(ValueError, match="index must be an int from 0 to 39"):
         point_loss(model, history, X, Y, 40)
+
+
+def test_after_epoch_accuracy_is_the_snapshots_on_all_points(run):
+    """fit's history has running figures (before each update); the page also has each
+    snapshot's accuracy on all the points, which after the last epoch is the trained
+    model's (the demo's target)."""
+    from nn.train import accuracy, evaluate, predict
+
+    model, history = run
+    rec = history.record
+    after = page_data(model, history, X, Y, max_points=10)["after"]["accuracy"]
+    assert len(after) == 13
+    assert after[-1] == pytest.approx(evaluate(model, X, Y, loss=hinge)["accuracy"])
+    params = model.parameters()
+    saved = [p.data for p in params]
+    try:
+        for p, v in zip(params, rec.snapshots[3], strict=True):
+            p.data = v
+        assert after[3] == pytest.approx(accuracy(predict(model, X), Y))
+    finally:
+        for p, v in zip(params, saved, strict=True):
+            p.data = v
+
+
+def test_every_column_of_the_step_table_has_a_header(run):
+    text = training_page_html(*run, X, Y)
+    head = re.search(r'<table id="updates"><thead><tr>(.*?)</tr>', text).group(1)
+    headers = re.findall(r"<th>(.*?)</th>", head)
+    assert len(headers) == 3 and all(h.strip() for h in headers)
+    assert "node being processed" in text and "its parents" in text  # the colour key

@@ -125,3 +125,59 @@ def test_no_script_error_and_no_network_request(page):
     page.locator("#play").click()
     assert page.errors == []
     assert [u for u in page.requests if not u.startswith("file:")] == []
+
+
+def test_log_axis_ticks_are_round_values(page):
+    ticks = page.evaluate("""() => {
+        const t = window.trainingPage.logTicks;
+        const ten = (r) => r.ticks.map((v) => +Math.pow(10, v).toPrecision(6));
+        return [ten(t(Math.log10(0.01402), Math.log10(1.172))),
+                ten(t(Math.log10(1.71e-5), Math.log10(0.6632))),
+                ten(t(Math.log10(1.001), Math.log10(1.212)))]; }""")
+    assert ticks[0] == [0.01, 0.1, 1]
+    assert ticks[1] == [1e-5, 1e-4, 0.001, 0.01, 0.1, 1]
+    assert ticks[2] == [1.1, 1.2]
+    labels = page.evaluate("""() => Array.from(document.querySelectorAll(
+        '#curves text.tick[text-anchor=end], #health text.tick[text-anchor=end]'))
+        .map((t) => t.textContent)""")
+    labels = [t for t in labels if not t.startswith("epoch")]
+    assert labels
+    for label in labels:  # one or two significant digits: 1, 0.1, 0.5, 1e-5, 0.02, ...
+        assert len(f"{float(label):.6e}".split("e")[0].rstrip("0").replace(".", "")) <= 2, label
+
+
+def test_current_and_parents_have_the_stepping_pages_colours(page):
+    page.evaluate("window.trainingPage.select(5); window.trainingPage.go(3)")
+    colours = page.evaluate("""() => [
+        getComputedStyle(document.querySelector('.node.current')).stroke,
+        getComputedStyle(document.querySelector('.node.parent')).stroke]""")
+    assert colours == ["rgb(214, 39, 40)", "rgb(255, 127, 14)"]  # viz.page's red and orange
+
+
+def test_node_values_sit_beside_the_nodes_inside_the_panel(page):
+    boxes = page.evaluate("""() => {
+        const box = (e) => { const b = e.getBBox();
+            return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+        const svg = document.getElementById('network');
+        const nodes = Array.from(svg.querySelectorAll('circle.node')).map(box);
+        const vals = Array.from(svg.querySelectorAll('text.nodeval')).map(box);
+        return { nodes, vals }; }""")
+    assert boxes["vals"]  # the 6- and 5-neuron layers have room for their values
+
+    def overlap(a, b):
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    pad = 4  # the current node's outline
+    for b in boxes["nodes"] + boxes["vals"]:
+        assert b[0] >= pad and b[1] >= pad and b[2] <= 820 - pad and b[3] <= 330 - pad, b
+    for v in boxes["vals"]:
+        assert not any(overlap(v, n) for n in boxes["nodes"]), v
+
+
+def test_header_says_which_accuracy_is_which(page, run):
+    page.evaluate("window.trainingPage.setSnap(12)")
+    text = page.locator("#figures").text_content()
+    after = page.evaluate("window.trainingPage.data.after.accuracy[12]")
+    assert text.startswith("running: loss ")
+    assert f"after epoch 12: accuracy {after:.4g}".rstrip("0") in text or \
+        f"after epoch 12: accuracy {after}" in text

@@ -196,6 +196,12 @@ def page_data(model: Any, history: Any, X: Any, y: Any, *, loss: Any = None,
     shown = rows[:max_points]
     shown_t = targets[:max_points]
     snaps, out_grads, point_losses, boundary = [], [], [], []
+    # The accuracy of each snapshot's weights on all the points (fit's history has the
+    # running figures instead: averaged over the epoch's steps, before each update).
+    after: dict[str, list[float | None]] = {}
+    if "accuracy" in rec.history:
+        from nn.train import accuracy
+        after["accuracy"] = []
     two_d = sizes[0] == 2
     if two_d:
         xs = [r[0] for r in rows]
@@ -211,6 +217,9 @@ def page_data(model: Any, history: Any, X: Any, y: Any, *, loss: Any = None,
         snaps.append([_r(v) for v in numbers])
         scores = _grid_scores(model, sizes, acts, numbers, shown)
         g, losses = _output_grads(scores, loss_fn, shown_t)
+        if "accuracy" in after:
+            every = scores if len(shown) == len(rows) else _grid_scores(model, sizes, acts, numbers, rows)
+            after["accuracy"].append(_r(accuracy(every, targets)))
         out_grads.append(g)
         point_losses.append(losses)
         if two_d:
@@ -222,6 +231,7 @@ def page_data(model: Any, history: Any, X: Any, y: Any, *, loss: Any = None,
         "epochs": epochs,
         "nepochs": rec.epochs,
         "history": figures,
+        "after": after,
         "layers": rec.layers,
         "grad_norm": {k: [_r(v) for v in vs] for k, vs in rec.grad_norm.items()},
         "weight_norm": {k: [_r(v) for v in vs] for k, vs in rec.weight_norm.items()},
@@ -327,7 +337,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <button id="play" type="button">&#9654; play</button>
 <label>epoch <input id="epoch" type="range" min="0" max="0" value="0" step="1"></label>
 <span id="epoch-label"></span>
-<span class="figures" id="figures"></span>
+<span class="figures" id="figures" title="running: fit's figures for the epoch, averaged over its steps before each update; after epoch: the weights at the end of the epoch on all the points (what the demo's target checks)"></span>
 </header>
 <main>
 <section class="panel" id="curves-panel"><h2>loss and metrics</h2>
@@ -351,7 +361,8 @@ nodes: activation for the selected point</small></h2>
 <input id="step" type="range" min="0" max="0" value="0"></div>
 <div id="step-count"></div>
 <div id="step-text"></div>
-<table id="updates"><thead><tr><th>gradient</th><th></th><th>contribution</th></tr></thead>
+<div class="key"><svg width="14" height="14"><circle cx="7" cy="7" r="5" class="key-current"/></svg> node being processed &nbsp;<svg width="14" height="14"><circle cx="7" cy="7" r="5" class="key-parent"/></svg> its parents (receive gradient)</div>
+<table id="updates"><thead><tr><th>gradient of</th><th>update</th><th>computed as</th></tr></thead>
 <tbody></tbody></table>
 </section>
 </main>
@@ -375,18 +386,20 @@ main{display:grid;grid-template-columns:1fr 300px 1fr;gap:8px;padding:8px}
 .point{cursor:pointer;stroke:#000;stroke-width:.5}
 .point.selected{stroke:#000;stroke-width:2.5}
 .marker{stroke:#222;stroke-width:1;stroke-dasharray:3 2}
-.axis{stroke:#999;stroke-width:.6;fill:none}.tick{font-size:9px;fill:#666}
+.axis{stroke:#999;stroke-width:.6;fill:none}.grid{stroke:#eee;stroke-width:.6}.tick{font-size:9px;fill:#666}
 .legend{font-size:9px}.pos{color:#1f6fb4}.neg{color:#d62728}
-.node{stroke:#555;stroke-width:.8}.node.current{stroke:#e6550d;stroke-width:4}
-.node.parent{stroke:#31a354;stroke-width:3}.edge{fill:none}
-.edge.hot{stroke:#e6550d !important;opacity:1 !important}
+.node{stroke:#555;stroke-width:.8}.node.current{stroke:#d62728;stroke-width:4}
+.node.parent{stroke:#ff7f0e;stroke-width:3}.edge{fill:none}
+.edge.hot{stroke:#ff7f0e !important;opacity:1 !important}
+.key{font-size:11px;color:#444;margin:2px 0;display:flex;align-items:center;gap:3px}.key svg{width:14px;height:14px;flex:none}
+.key-current{fill:#fff;stroke:#d62728;stroke-width:3}.key-parent{fill:#fff;stroke:#ff7f0e;stroke-width:2.5}
 .controls{display:flex;gap:6px;align-items:center;flex-wrap:wrap;margin:4px 0}
 #point{width:60px}#step{flex:1;min-width:80px}
 #step-text{font-family:ui-monospace,monospace;font-size:12px;white-space:pre-wrap;
  background:#f3f3f3;padding:4px;min-height:3em;overflow-wrap:anywhere}
 #updates{font-family:ui-monospace,monospace;font-size:11px;border-collapse:collapse;width:100%}
 #updates td,#updates th{border-bottom:1px solid #eee;padding:1px 4px;text-align:left}
-.nodeval{font-size:8px;fill:#000;pointer-events:none}
+.nodeval{font-size:8px;fill:#222;pointer-events:none;paint-order:stroke;stroke:#fff;stroke-width:2.6px;stroke-linejoin:round}
 """
 
 _SCRIPT = r"""
@@ -443,7 +456,7 @@ function backward(snap, p) {
   steps.push({ node: ["loss"], parents: gOut.map((_, i) => [last, i]),
     text: "loss = " + D.loss_name + "(out, target) = " + fmt(loss) + "\n" +
       gOut.map((g, i) => nodeName(last, i, "out") + ".grad += d loss/d out = " + fmt(g)).join("\n"),
-    rows: gOut.map((g, i) => [nodeName(last, i, "out"), fmt(g), "d loss / d out"]) });
+    rows: gOut.map((g, i) => [nodeName(last, i, "out"), "+= " + fmt(g), "d loss / d out"]) });
   for (let k = last; k >= 0; k--) {
     const rows = layerWeights(snap, k), act = D.acts[k], lin = act === "linear";
     for (let i = 0; i < rows.length; i++) {
@@ -484,6 +497,34 @@ function scaleLog(vals) {
   if (hi - lo < 1e-9) { lo -= 0.5; hi += 0.5; }
   return { lo, hi };
 }
+// Round ticks for a log axis from 10^lo to 10^hi: decades (1, 0.1, 0.01, 1e-5), else
+// 1-2-5 values, else a few round values of the linear scale. Over a decade or more the
+// axis is widened to the round values around it. Returns { lo, hi, ticks } in log10 units.
+function logTicks(lo, hi) {
+  const log = Math.log10, up = (v, ms) => { const d = Math.floor(log(v) + 1e-9);
+    for (const m of ms.concat([10])) if (m * Math.pow(10, d) >= v * (1 - 1e-9)) return m * Math.pow(10, d); };
+  const down = (v, ms) => { const d = Math.floor(log(v) + 1e-9);
+    for (const m of ms.slice().reverse()) if (m * Math.pow(10, d) <= v * (1 + 1e-9)) return m * Math.pow(10, d);
+    return Math.pow(10, d); };
+  if (hi - lo >= 1) {
+    const a = Math.pow(10, lo), b = Math.pow(10, hi);
+    lo = log(down(a, [1, 2, 5])); hi = log(up(b, [1, 2, 5]));
+    const decades = [];
+    for (let d = Math.ceil(lo - 1e-9); d <= Math.floor(hi + 1e-9); d++) decades.push(d);
+    if (decades.length >= 2) { const step = Math.ceil(decades.length / 6);
+      return { lo, hi, ticks: decades.filter((d) => (decades[decades.length - 1] - d) % step === 0) }; }
+    const ticks = [];
+    for (let d = Math.floor(lo) ; d <= Math.ceil(hi); d++) [1, 2, 5].forEach((m) => {
+      const t = log(m) + d; if (t >= lo - 1e-9 && t <= hi + 1e-9) ticks.push(t); });
+    return { lo, hi, ticks };
+  }
+  const a = Math.pow(10, lo), b = Math.pow(10, hi), raw = (b - a) / 3, p = Math.pow(10, Math.floor(log(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw) || raw, ticks = [];
+  for (let v = Math.ceil(a / step - 1e-9) * step; v <= b * (1 + 1e-12); v += step) ticks.push(log(+v.toPrecision(12)));
+  return { lo, hi, ticks };
+}
+const tickFmt = (v) => { v = +v.toPrecision(6);
+  return (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4)) ? v.toExponential().replace("e+", "e") : String(v); };
 function chart(svg, box, series, logy, title) {
   // series: [{name, values (per epoch 1..n), color, dash}]
   const n = D.nepochs, [x0, y0, w, h] = box;
@@ -491,12 +532,15 @@ function chart(svg, box, series, logy, title) {
   el("text", { x: x0 + 2, y: y0 - 3, class: "tick" }, svg).textContent = title;
   const all = [].concat(...series.map((s) => s.values)).filter((v) => v !== null && isFinite(v));
   let lo, hi, tr = (v) => v;
-  if (logy) { const s = scaleLog(all); if (!s) return null; lo = s.lo; hi = s.hi; tr = (v) => Math.log10(Math.max(v, 1e-300)); }
-  else { lo = Math.min(0, ...all); hi = Math.max(1, ...all); }
+  let ticks;
+  if (logy) { const s = scaleLog(all); if (!s) return null; const t = logTicks(s.lo, s.hi);
+    lo = t.lo; hi = t.hi; ticks = t.ticks; tr = (v) => Math.log10(Math.max(v, 1e-300)); }
+  else { lo = Math.min(0, ...all); hi = Math.max(1, ...all); ticks = [lo, (lo + hi) / 2, hi]; }
   const X = (e) => x0 + w * (n > 0 ? e / n : 0), Y = (v) => y0 + h - h * (tr(v) - lo) / (hi - lo || 1);
-  const ticks = logy ? [lo, (lo + hi) / 2, hi] : [lo, (lo + hi) / 2, hi];
-  ticks.forEach((t) => { el("text", { x: x0 - 3, y: y0 + h - h * (t - lo) / (hi - lo || 1) + 3, class: "tick",
-    "text-anchor": "end" }, svg).textContent = logy ? fmt(Math.pow(10, t)) : fmt(t); });
+  ticks.forEach((t) => { const ty = y0 + h - h * (t - lo) / (hi - lo || 1);
+    if (logy) el("line", { x1: x0, x2: x0 + w, y1: ty, y2: ty, class: "grid" }, svg);
+    el("text", { x: x0 - 3, y: ty + 3, class: "tick", "text-anchor": "end" }, svg).textContent =
+      logy ? tickFmt(Math.pow(10, t)) : fmt(t); });
   el("text", { x: x0 + w, y: y0 + h + 10, class: "tick", "text-anchor": "end" }, svg).textContent = "epoch " + n;
   series.forEach((s, si) => {
     const pts = s.values.map((v, i) => v === null || !isFinite(v) || (logy && v <= 0) ? null : X(i + 1).toFixed(1) + "," + Y(v).toFixed(1))
@@ -577,10 +621,11 @@ function drawPoints() {
 // ------------------------------------------------------------------ network
 const N = { nodes: [], edges: [], vals: [] };
 function drawNetwork() {
-  const svg = $("network"), W = 820, H = 330, cols = D.sizes.length;
-  const xs = D.sizes.map((_, k) => 40 + (W - 80) * k / (cols - 1));
-  const pos = D.sizes.map((n, k) => { const r = Math.max(2, Math.min(11, (H - 30) / (2.6 * n)));
-    return Array.from({ length: n }, (_, i) => [xs[k], 15 + (H - 30) * (n === 1 ? 0.5 : i / (n - 1)), r]); });
+  // padding: a node's outline (4 px when current) and its value label stay inside the box
+  const svg = $("network"), W = 820, H = 330, cols = D.sizes.length, top = 22, bottom = 26;
+  const xs = D.sizes.map((_, k) => 30 + (W - 100) * k / (cols - 1));
+  const pos = D.sizes.map((n, k) => { const r = Math.max(2, Math.min(11, (H - top - bottom) / (2.6 * n)));
+    return Array.from({ length: n }, (_, i) => [xs[k], top + (H - top - bottom) * (n === 1 ? 0.5 : i / (n - 1)), r]); });
   const gE = el("g", {}, svg), gN = el("g", {}, svg);
   for (let k = 0; k < L; k++) {
     const row = [];
@@ -596,10 +641,12 @@ function drawNetwork() {
         "data-name": k === 0 ? "x" + i : "L" + (k - 1) + ".n" + i }, gN);
       el("title", {}, c);
       nodes.push(c);
-      if (r >= 9.5) { const t = el("text", { x, y: y + 3, class: "nodeval", "text-anchor": "middle" }, gN); vals.push(t); }
+      // the value beside the node (above-right, white halo), where the column has room
+      const gap = col.length > 1 ? (H - top - bottom) / (col.length - 1) : H;
+      if (gap >= 18) { const t = el("text", { x: x + r + 1, y: y - r * 0.5, class: "nodeval" }, gN); vals.push(t); }
       else vals.push(null);
     });
-    el("text", { x: xs[k], y: H - 1, class: "tick", "text-anchor": "middle" }, gN).textContent =
+    el("text", { x: xs[k], y: H - 3, class: "tick", "text-anchor": "middle" }, gN).textContent =
       k === 0 ? "inputs" : "L" + (k - 1) + " " + D.acts[k - 1];
     N.nodes.push(nodes); N.vals.push(vals); });
   let m = 0; D.weights.forEach((w) => w.forEach((v) => { if (v !== null && Math.abs(v) > m) m = Math.abs(v); }));
@@ -663,8 +710,12 @@ function setSnap(i) {
   $("epoch").value = state.snap;
   const e = D.epochs[state.snap], H = D.history;
   $("epoch-label").textContent = "epoch " + e + " / " + D.nepochs;
-  $("figures").textContent = e > 0 ? Object.keys(H).map((k) => k + " " + fmt(H[k][e - 1])).join("   ") +
-    "   |   " + D.layers.map((l) => l + " grad " + fmt(D.grad_norm[l][e - 1])).join("  ") : "before training";
+  const A = D.after || {}, after = Object.keys(A).map((k) => k + " " + fmt(A[k][state.snap])).join("   ");
+  $("figures").textContent = e > 0 ? "running: " +
+    Object.keys(H).map((k) => k + " " + fmt(H[k][e - 1])).join("   ") +
+    (after ? "   |   after epoch " + e + ": " + after : "") +
+    "   |   " + D.layers.map((l) => l + " grad " + fmt(D.grad_norm[l][e - 1])).join("  ")
+    : "before training" + (after ? ": " + after : "");
   moveMarkers(); drawBoundary(); updateEdges(); refreshPoint();
 }
 function play() {
@@ -699,7 +750,7 @@ document.addEventListener("keydown", (ev) => {
 });
 $("point").value = state.point;
 setSnap(state.snap);
-window.trainingPage = { data: D, state, setSnap, select, go, backward, forward,
+window.trainingPage = { data: D, state, setSnap, select, go, backward, forward, logTicks,
   zGrads: (snap, p) => backward(snap, p).zg };
 })();
 """
