@@ -56,24 +56,40 @@ _PLACEHOLDER = re.compile(r"\{(x|a|b|out)\}")
 
 
 # --------------------------------------------------------------------------- naming
+def number_or_repr(x: Any) -> float | str:
+    """``x`` (or a Value's ``data``) as a float, or, when it is not a number, its short repr.
+
+    A field set by hand to a non-number (``v.grad = "oops"``) is shown, not raised on; the
+    repr is cut to 40 characters, and an object whose repr fails is shown by its type name.
+    Shared by :func:`format_number` and ``viz.text.format_field``.
+
+    >>> number_or_repr(2), number_or_repr("oops"), number_or_repr(True)
+    (2.0, "'oops'", 'True')
+    """
+    if isinstance(x, Value):
+        x = x.data
+    if type(x) is float:
+        return x
+    try:
+        if isinstance(x, (bool, str, bytes, bytearray)):
+            raise TypeError
+        return float(x)
+    except Exception:
+        try:
+            return f"{x!r:.40}"
+        except Exception:
+            return f"<{type(x).__name__}>"
+
+
 def format_number(x: Any) -> str:
     """A float shortened to 4 significant digits, always showing it is a float (``1.0``).
 
     >>> format_number(0.7071067811865476), format_number(1.0), format_number(-2.5e-07)
     ('0.7071', '1.0', '-2.5e-07')
     """
-    if isinstance(x, Value):
-        x = x.data
-    if type(x) is not float:
-        try:
-            if isinstance(x, (bool, str, bytes, bytearray)):
-                raise TypeError
-            x = float(x)
-        except Exception:  # a field set by hand to a non-number (v.grad = "oops"): show it
-            try:
-                return f"{x!r:.40}"
-            except Exception:
-                return f"<{type(x).__name__}>"
+    x = number_or_repr(x)
+    if isinstance(x, str):
+        return x
     text = f"{x:.4g}"
     if math.isfinite(x) and not any(c in text for c in ".en"):
         text += ".0"

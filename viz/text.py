@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from autograd_core import Value
-from autograd_core.steps import expression, node_names
+from autograd_core.steps import expression, node_names, number_or_repr
 
 __all__ = [
     "DEFAULT_TREE_LINES",
@@ -40,15 +40,9 @@ def format_field(x: Any) -> str:
     >>> format_field(2.0), format_field(-1.5e-7), format_field(float("inf"))
     ('2.0000', '-1.5000e-07', 'inf')
     """
-    if isinstance(x, Value):
-        x = x.data
-    if type(x) is not float:
-        try:
-            if isinstance(x, (bool, str, bytes, bytearray)):
-                raise TypeError
-            x = float(x)
-        except Exception:  # a field set by hand to a non-number (v.grad = "oops"): show it
-            return visible(f"{x!r:.40}")
+    x = number_or_repr(x)
+    if isinstance(x, str):  # a field set by hand to a non-number (v.grad = "oops"): show it
+        return visible(x)
     if x != 0 and math.isfinite(x) and not 1e-4 <= abs(x) < 1e6:
         return f"{x:.4e}"
     return f"{x:.4f}"
