@@ -18,7 +18,7 @@ from typing import Any
 import graphviz
 
 from autograd_core import Value
-from autograd_core.steps import expression, label_text, node_names
+from autograd_core.steps import expression, label_text, node_names, number_or_repr
 
 from .text import format_field
 
@@ -89,16 +89,8 @@ def escape(text: str) -> str:
 
 def _number(x: Any) -> float:
     """A value's number for colours and scales; NaN (grey) for a field set to a non-number."""
-    if isinstance(x, Value):
-        x = x.data
-    if type(x) is float:
-        return x
-    try:
-        if isinstance(x, (bool, str, bytes, bytearray)):
-            raise TypeError
-        return float(x)
-    except Exception:
-        return math.nan
+    x = number_or_repr(x)
+    return math.nan if isinstance(x, str) else x
 
 
 def grad_fill(grad: float, scale: float) -> tuple[str, str]:
