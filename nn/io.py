@@ -275,17 +275,7 @@ def _layer_sizes(kind: str, config: dict[str, Any]) -> list[int]:
         return _sequential_sizes(config)
     for key in ("activation", "output_activation"):
         if key in config:
-            act = config[key]
-            if not isinstance(act, str):
-                raise ValueError(f"the {key} must be a name, got {_brief(act, 40)}")
-            try:
-                get_activation(act)
-            except ValueError:
-                raise ValueError(
-                    f"unknown {key} {_brief(act, 80)}: no op of one input of that name is "
-                    "registered here; if it is your own op, import the code that defines it "
-                    "with primitive() before loading"
-                ) from None
+            _check_activation(config[key], key)
     nin = _size(config["nin"], "nin")
     if kind == "Neuron":
         return [nin, 1]
