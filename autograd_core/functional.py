@@ -52,6 +52,19 @@ def _name(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", None) or type(f).__name__
 
 
+def _argnums_or_all(
+    f: Any, argnums: Argnums | None, who: str
+) -> tuple[tuple[int, ...] | None, bool]:
+    """``(argnums as a tuple, or None for every argument; whether one int was given)``."""
+    if argnums is None:
+        if not callable(f):
+            raise TypeError(f"{who} needs a function of Values, got {type(f).__name__}")
+        return None, False
+    nums, single = _normalise_argnums(argnums, who)
+    _check_f(f, nums, who)
+    return nums, single
+
+
 def _normalise_argnums(argnums: Any, what: str) -> tuple[tuple[int, ...], bool]:
     """``(argnums as a tuple, whether the caller gave one int)``; bad values raise."""
     if isinstance(argnums, bool) or not isinstance(argnums, (int, tuple, list)):
@@ -250,14 +263,7 @@ def hessian(f: Callable[..., Any], argnums: Argnums | None = None) -> Callable[.
     >>> hessian(lambda x: x.exp(), argnums=0)(0.0)
     1.0
     """
-    if argnums is None:
-        nums: tuple[int, ...] | None = None
-        single = False
-        if not callable(f):
-            raise TypeError(f"hessian needs a function of Values, got {type(f).__name__}")
-    else:
-        nums, single = _normalise_argnums(argnums, "hessian")
-        _check_f(f, nums, "hessian")
+    nums, single = _argnums_or_all(f, argnums, "hessian")
 
     def transformed(*args: Any, **kwargs: Any) -> Any:
         if not args and nums is None:
@@ -442,14 +448,7 @@ def jacobian(
     """
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
-    if argnums is None:
-        nums: tuple[int, ...] | None = None
-        one_column = False
-        if not callable(f):
-            raise TypeError(f"jacobian needs a function of Values, got {type(f).__name__}")
-    else:
-        nums, one_column = _normalise_argnums(argnums, "jacobian")
-        _check_f(f, nums, "jacobian")
+    nums, one_column = _argnums_or_all(f, argnums, "jacobian")
 
     def transformed(*args: Any, **kwargs: Any) -> Any:
         if not args and nums is None:
