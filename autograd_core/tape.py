@@ -54,6 +54,7 @@ from typing import Any
 
 from . import mode as _mode
 from .graph import topological_order
+from .lanes import numpy_or_error, plan_for, replay_note
 from .primitives import (
     BINARY,
     LINEAR_BINARY,
@@ -67,9 +68,6 @@ from .primitives import (
 from .value import Value, to_float
 
 __all__ = ["Tape", "TracerWarning", "trace"]
-
-INSTALL_HINT = "pip install 'autograd-core[fast]'"
-
 
 class TracerWarning(UserWarning):
     """A traced function looked at a number (compared, ``bool()``, ``float()``): the tape is
@@ -199,7 +197,7 @@ class Tape:
         self.steps = steps
         self.output = slots[root]
         self._init = init
-        self._plans: dict[tuple[bool, ...], tuple[list[tuple[Any, ...]], list[bool]]] = {}
+        self._plans: dict[tuple[bool, ...], Any] = {}  # lane plans (autograd_core.lanes)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -299,7 +297,7 @@ class Tape:
             if check is not None:
                 err = check(*xs)
                 if err is not None:
-                    raise _at_step(refusal(op, err, xs), op, k)
+                    raise replay_note(refusal(op, err, xs), op, k)
             r = op.forward(xs) if op.kind == VARIADIC else op.forward(*xs)
             slots[out] = r if type(r) is float else result_as_float(op, r)
         return slots
@@ -341,241 +339,17 @@ class Tape:
         return grads[: self.n_inputs]
 
     # ------------------------------------------------------------------ lanes
-    def _plan(self, lane_inputs: tuple[bool, ...]) -> tuple[list[tuple[Any, ...]], list[bool]]:
-        """Per step: (op, ins, out, forward, rules, check, mode) for these lane arguments;
-        mode is "float" (no lane input), "array" or "loop" (no array version). And for each
-        slot, whether it holds lanes (an array) or one number."""
-        known = self._plans.get(lane_inputs)
-        if known is not None:
-            return known
-        lane = [False] * len(self._init)
-        lane[: self.n_inputs] = lane_inputs
-        plan = []
-        for op, ins, out in self.steps:
-            if not any(lane[i] for i in ins):
-                # "float2": two inputs, no domain check (a + b, a * b), the common case
-                how = "float2" if op.arity == 2 and op.check is None else "float"
-                plan.append((op, ins, out, op.forward, op.rules, op.check, how))
-                continue
-            lane[out] = True
-            arr = op.array
-            if arr is None:
-                _warn_lane_by_lane(op)
-                plan.append((op, ins, out, None, None, None, "loop"))
-                continue
-            rules = op.rules
-            if op.kind in (UNARY, BINARY, VARIADIC) and "rules" in arr:
-                rules = tuple(r if callable(r) else _const(float(r)) for r in arr["rules"])
-            check = arr.get("check")
-            if check is None and op.check is not None:
-                check = _per_lane_check(op.check)
-            plan.append((op, ins, out, arr.get("forward", op.forward), rules, check, "array"))
-        plan = _group_dots(plan, lane)
-        self._plans[lane_inputs] = plan, lane
-        return plan, lane
-
     def _lanes(self, args: list[Any], lanes: int, *, grads: bool) -> tuple[Any, Any]:
         np = numpy_or_error()
-        plan, lane = self._plan(tuple(isinstance(a, np.ndarray) for a in args))
-        slots = self._init.copy()
-        slots[: self.n_inputs] = args
-        with np.errstate(all="ignore"):
-            for k, (op, ins, out, fwd, _, check, how) in enumerate(plan):
-                if how == "float2":
-                    slots[out] = fwd(slots[ins[0]], slots[ins[1]])
-                    continue
-                if how == "matmul":  # a layer: its neurons' dot products as one product
-                    rows, xin, bias = ins
-                    weights = np.array([[slots[i] for i in row] for row in rows])
-                    result = weights @ np.stack([slots[i] for i in xin])
-                    if bias is not None:
-                        result += np.array([slots[i] for i in bias])[:, None]
-                    for o, r in zip(out, result, strict=True):
-                        slots[o] = r
-                    continue
-                xs = [slots[i] for i in ins]
-                if how == "loop":
-                    slots[out] = np.array(
-                        [op.evaluate(_lane(xs, j)) for j in range(lanes)], dtype=np.float64
-                    )
-                    continue
-                if check is not None:
-                    err = check(*xs)
-                    if err is not None:
-                        raise _at_step(refusal(op, err, xs), op, k)
-                r = fwd(xs) if op.kind == VARIADIC else fwd(*xs)
-                if how == "float" and type(r) is not float:
-                    r = result_as_float(op, r)
-                slots[out] = r
-            value = np.broadcast_to(slots[self.output], (lanes,)).astype(np.float64)
-            if not grads:
-                return value, None
-            g_slots: list[Any] = [0.0] * len(slots)
-            # d(sum over lanes)/d(output) is 1 in every lane (an array, not the float 1.0:
-            # through ops with constant derivatives a float seed would stay one lane).
-            g_slots[self.output] = np.ones(lanes)
-            for op, ins, out, _, rules, _, how in reversed(plan):
-                if how == "matmul":
-                    rows, xin, bias = ins
-                    weights = np.array([[slots[i] for i in row] for row in rows])
-                    g = np.stack([np.broadcast_to(g_slots[o], (lanes,)) for o in out])
-                    # d/dW = G X^T (summed over the lanes), d/dX = W^T G (per lane), d/db = G 1
-                    x = np.stack([slots[i] for i in xin])
-                    for row, grow in zip(rows, (g @ x.T).tolist(), strict=True):
-                        for i, d in zip(row, grow, strict=True):
-                            g_slots[i] += d
-                    for i, d in zip(xin, weights.T @ g, strict=True):
-                        g_slots[i] += d
-                    if bias is not None:
-                        for i, d in zip(bias, g.sum(axis=1).tolist(), strict=True):
-                            g_slots[i] += d
-                    continue
-                g = g_slots[out]
-                if how == "float" or how == "float2":
-                    # a step on numbers only: every lane sends it the same local derivatives,
-                    # so add up its gradient over the lanes first and go on in floats
-                    if type(g) is not float:
-                        g = float(g.sum())
-                    kind = op.kind
-                    if kind == LINEAR_BINARY:
-                        g_slots[ins[0]] += g * rules[0]
-                        g_slots[ins[1]] += g * rules[1]
-                    elif kind == BINARY:
-                        a, b = ins
-                        x, y, o = slots[a], slots[b], slots[out]
-                        g_slots[a] += g * rules[0](x, y, o)
-                        g_slots[b] += g * rules[1](x, y, o)
-                    else:
-                        for i, d in zip(ins, _local(op, rules, [slots[i] for i in ins],
-                                                    slots[out]), strict=True):
-                            g_slots[i] += g * d
-                    continue
-                if how == "loop":
-                    local = _lane_by_lane_rules(op, [slots[i] for i in ins], slots[out], lanes)
-                else:
-                    local = _local(op, rules, [slots[i] for i in ins], slots[out])
-                for i, d in zip(ins, local, strict=True):
-                    c = g * d
-                    if not lane[i] and type(c) is not float:
-                        c = float(c.sum())  # a number used in every lane: add up the lanes
-                    g_slots[i] += c
-        result = []
-        for i in range(self.n_inputs):
-            g = g_slots[i]
-            if isinstance(args[i], np.ndarray):
-                result.append(np.broadcast_to(g, (lanes,)).astype(np.float64))
-            else:
-                result.append(g if type(g) is float else float(np.sum(g)))
-        return value, result
+        plan = plan_for(self, tuple(isinstance(a, np.ndarray) for a in args))
+        return plan.run(args, lanes, grads=grads)
 
+    def lane_listing(self, *args: Any) -> str:
+        """How a lane replay at ``args`` runs: its groups of instructions, one NumPy call
+        each (a layer's dot nodes as one matrix product). See :mod:`autograd_core.lanes`."""
+        values, lanes = self._arguments(args)
+        if lanes is None:
+            raise ValueError("lane_listing needs at least one array argument (the lanes)")
+        np = numpy_or_error()
+        return plan_for(self, tuple(isinstance(a, np.ndarray) for a in values)).listing()
 
-def _group_dots(plan: list[tuple[Any, ...]], lane: list[bool]) -> list[tuple[Any, ...]]:
-    """The plan with the ``dot`` steps that read the same lane inputs with number weights
-    (the neurons of one layer) merged into one "matmul" step: ``W @ X + b``.
-
-    The merged step takes the place of the first of them, so every input it reads must be
-    computed before that place; a dot step for which that fails stays as it is.
-    """
-    from .ops import _dot
-
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for k, (op, ins, _out, *_, how) in enumerate(plan):
-        if op is not _dot or how != "array":
-            continue
-        n = len(ins) // 2
-        w, x, b = ins[:n], ins[n : 2 * n], ins[2 * n :]
-        if n == 0 or any(lane[i] for i in w + b) or not all(lane[i] for i in x):
-            continue
-        groups.setdefault((x, bool(b)), []).append(k)
-    merged: dict[int, tuple[Any, ...]] = {}
-    dropped: set[int] = set()
-    for (x, has_bias), members in groups.items():
-        first = plan[members[0]][2]  # slots are numbered in tape order
-        members = [k for k in members if max(plan[k][1]) < first]
-        if not members:
-            continue
-        n = len(x)
-        rows = tuple(plan[k][1][:n] for k in members)
-        bias = tuple(plan[k][1][2 * n] for k in members) if has_bias else None
-        outs = tuple(plan[k][2] for k in members)
-        merged[members[0]] = (_dot, (rows, x, bias), outs, None, None, None, "matmul")
-        dropped.update(members[1:])
-    return [merged.get(k, step) for k, step in enumerate(plan) if k not in dropped]
-
-
-def _local(op: Op, rules: Sequence[Any], xs: list[Any], out: Any) -> Sequence[Any]:
-    kind = op.kind
-    if kind == VARIADIC:
-        return rules[0](xs, out)
-    if kind == LINEAR_BINARY or kind == LINEAR_UNARY:
-        return rules
-    return [r(*xs, out) for r in rules]
-
-
-def _const(c: float) -> Callable[..., float]:
-    return lambda *_: c
-
-
-def _lane(xs: list[Any], j: int) -> list[float]:
-    return [float(x[j]) if hasattr(x, "ndim") and x.ndim else x for x in xs]
-
-
-def _per_lane_check(check: Callable[..., Any]) -> Callable[..., Any]:
-    """An op's float check run on each lane: its error at the first lane outside the domain."""
-
-    def lane_check(*xs: Any) -> Any:
-        n = max(len(x) for x in xs if hasattr(x, "ndim") and x.ndim)
-        for j in range(n):
-            err = check(*_lane(list(xs), j))
-            if err is not None:
-                if isinstance(err, Exception):
-                    err.add_note(f"(in lane {j} of {n})")
-                return err
-        return None
-
-    return lane_check
-
-
-def _lane_by_lane_rules(op: Op, xs: list[Any], out: Any, lanes: int) -> list[Any]:
-    """An op's float rules, lane by lane: one array of local derivatives per input."""
-    np = numpy_or_error()
-    columns = []
-    for j in range(lanes):
-        at = _lane(xs, j)
-        o = float(out[j])
-        columns.append(_local(op, op.rules, at, o) if op.kind == VARIADIC else
-                       [r if isinstance(r, float) else r(*at, o) for r in op.rules])
-    return list(np.array(columns, dtype=np.float64).T)
-
-
-_warned_ops: set[str] = set()
-
-
-def _warn_lane_by_lane(op: Op) -> None:
-    if op.name in _warned_ops:
-        return
-    _warned_ops.add(op.name)
-    warnings.warn(
-        f"op {op.name!r} has no array version, so lane replay runs it lane by lane (slow); "
-        "give it one with primitive(..., array={'forward': ..., 'rules': (...)}), or "
-        "array={} if its float functions work on NumPy arrays as they are",
-        RuntimeWarning,
-        stacklevel=4,
-    )
-
-
-def _at_step(exc: Exception, op: Op, k: int) -> Exception:
-    exc.add_note(f"(replaying a tape: op {op.name!r} at step {k})")
-    return exc
-
-
-def numpy_or_error() -> Any:
-    """NumPy, imported on first use; an ImportError saying what to install without it."""
-    try:
-        import numpy
-    except ImportError:
-        raise ImportError(
-            "replaying a tape on lanes (array arguments) needs NumPy: "
-            f"{INSTALL_HINT} (or pip install numpy); float arguments need nothing more"
-        ) from None
-    return numpy
