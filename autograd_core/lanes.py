@@ -398,10 +398,14 @@ class Plan:
         for s, c in tape.constants.items():
             self.F0[self.float_row[s]] = c
         self.n_lane_rows = len(self.lane_row)
-        out = tape.output
-        self.output = (lane[out], (self.lane_row if lane[out] else self.float_row)[out])
-        self.args = [(lane[s], (self.lane_row if lane[s] else self.float_row)[s])
-                     for s in range(tape.n_inputs)]
+        self.output = self._where(tape.output)
+        self.args = [self._where(s) for s in range(tape.n_inputs)]
+        self.aux = [self._where(s) for s in tape.aux_slots]
+
+    def _where(self, slot: int) -> tuple[bool, int]:
+        """(whether the slot differs between lanes, its row in L or in F)."""
+        lanes = self.lane[slot]
+        return lanes, (self.lane_row if lanes else self.float_row)[slot]
 
     def _place(self, slot: int, lanes: bool) -> None:
         rows = self.lane_row if lanes else self.float_row
@@ -441,10 +445,8 @@ class Plan:
         lanes_out = self.lane[outs[0]]
         if kind == "single":
             op, ins, out = insts[0]
-            where = [(self.lane[i], (self.lane_row if self.lane[i] else self.float_row)[i])
-                     for i in ins]
-            return Single(op, members[0], where, (self.lane_row if lanes_out else
-                                                  self.float_row)[out], lanes_out)
+            return Single(op, members[0], [self._where(i) for i in ins], self._where(out)[1],
+                          lanes_out)
         out_rows = self._rows(outs, lanes_out)
         if kind == "layer":
             n = key[2]
@@ -463,7 +465,8 @@ class Plan:
         return Elementwise(op, members, ins, out_rows, lanes_out)
 
     # ------------------------------------------------------------------ running
-    def run(self, args: Sequence[Any], lanes: int, *, grads: bool) -> tuple[Any, Any]:
+    def run(self, args: Sequence[Any], lanes: int, *, grads: bool) -> tuple[Any, Any, Any]:
+        """(value per lane, gradients or None, aux values per lane) at ``args``."""
         np = numpy_or_error()
         L = np.empty((self.n_lane_rows, lanes))
         F = self.F0.copy()
@@ -479,8 +482,9 @@ class Plan:
                     raise
             lane, row = self.output
             value = L[row].copy() if lane else np.full(lanes, F[row])
+            aux = [L[r].copy() if a else np.full(lanes, F[r]) for a, r in self.aux]
             if not grads:
-                return value, None
+                return value, None, aux
             GL = np.zeros_like(L)
             GF = np.zeros_like(F)
             # d(sum over lanes)/d(output): 1 in every lane; a number output counts B times.
@@ -495,7 +499,8 @@ class Plan:
                     exc.add_note(f"(in the derivative rule of op group {group.name!r}, "
                                  f"tape step {group.steps[0]})")
                     raise
-        return value, [GL[row].copy() if lane else float(GF[row]) for lane, row in self.args]
+        grad_list = [GL[r].copy() if a else float(GF[r]) for a, r in self.args]
+        return value, grad_list, aux
 
     def listing(self) -> str:
         """The groups as text, one a line: what runs as one NumPy call."""

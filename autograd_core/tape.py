@@ -127,13 +127,19 @@ def _watch_values() -> Iterator[None]:
                         setattr(Value, name, original)
 
 
-def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = ()) -> Tape:
+def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (),
+          has_aux: bool = False) -> Tape:
     """Run ``f`` once on leaf Values holding ``example_args`` and record its graph as a tape.
 
     ``params`` are Values ``f`` uses from outside (a model's parameters): they become
     arguments of the tape after the positional ones, ``tape(*args, *param_numbers)``. Any
     other Value ``f`` uses is a constant of the tape. See the module docstring for what may
     be traced.
+
+    ``has_aux=True`` (as in JAX): ``f`` returns ``(value, aux)``, ``aux`` a Value or a list
+    of Values on the way to ``value`` (a model's outputs, say); the tape then gives
+    ``(value, aux_list)`` where it gave ``value``: ``tape.value_and_grad(*args)`` returns
+    ``((value, aux_list), grads)``.
     """
     if not callable(f):
         raise TypeError(f"trace() needs a function, got {type(f).__name__}")
@@ -154,12 +160,34 @@ def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (
     ]
     with _mode.enable_grad(), _watch_values():
         out = f(*leaves)
+    aux: list[Value] | None = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(
+                "with has_aux=True the traced function must return a pair (value, aux), got "
+                f"{type(out).__name__} {out!r:.60}"
+            )
+        out, extra = out
+        aux = [extra] if isinstance(extra, Value) else list(extra)
+        for i, a in enumerate(aux):
+            if not isinstance(a, Value):
+                raise TypeError(f"aux[{i}] must be a Value, got {type(a).__name__} {a!r:.40}")
     if not isinstance(out, Value):
         raise TypeError(
             f"the traced function must return a Value computed from its arguments, got "
             f"{type(out).__name__} {out!r:.60}"
         )
-    return Tape(out, leaves + params, n_args=len(leaves))
+    return Tape(out, leaves + params, n_args=len(leaves), aux=aux)
+
+
+def _aux_slot(slots: dict[Value, int], a: Value, i: int) -> int:
+    slot = slots.get(a)
+    if slot is None:
+        raise ValueError(
+            f"aux[{i}] is not on the way to the traced value: the tape records only what the "
+            "value depends on; give as aux Values the value is computed from"
+        )
+    return slot
 
 
 # --------------------------------------------------------------------------- the tape
@@ -171,7 +199,8 @@ class Tape:
     ``constants``, slot -> number) and the ops' results.
     """
 
-    def __init__(self, root: Value, inputs: Sequence[Value], *, n_args: int) -> None:
+    def __init__(self, root: Value, inputs: Sequence[Value], *, n_args: int,
+                 aux: Sequence[Value] | None = None) -> None:
         slots: dict[Value, int] = {}
         init: list[Any] = []
         for leaf in inputs:
@@ -196,6 +225,8 @@ class Tape:
             steps.append((node._op, tuple(slots[p] for p in node.parents), slots[node]))
         self.steps = steps
         self.output = slots[root]
+        self.has_aux = aux is not None
+        self.aux_slots = [_aux_slot(slots, a, i) for i, a in enumerate(aux or ())]
         self._init = init
         self._plans: dict[tuple[bool, ...], Any] = {}  # lane plans (autograd_core.lanes)
 
@@ -273,7 +304,10 @@ class Tape:
         values, lanes = self._arguments(args)
         if lanes is not None:
             return self._lanes(values, lanes, grads=False)[0]
-        return self._forward(values)[self.output]
+        slots = self._forward(values)
+        if self.has_aux:
+            return slots[self.output], [slots[s] for s in self.aux_slots]
+        return slots[self.output]
 
     def value_and_grad(self, *args: Any) -> tuple[Any, list[Any]]:
         """``(value, grads)``: the value at ``args`` and d value / d argument for each one.
@@ -286,6 +320,8 @@ class Tape:
         if lanes is not None:
             return self._lanes(values, lanes, grads=True)
         slots = self._forward(values)
+        if self.has_aux:
+            return (slots[self.output], [slots[s] for s in self.aux_slots]), self._backward(slots)
         return slots[self.output], self._backward(slots)
 
     def _forward(self, args: list[float]) -> list[Any]:
@@ -342,7 +378,8 @@ class Tape:
     def _lanes(self, args: list[Any], lanes: int, *, grads: bool) -> tuple[Any, Any]:
         np = numpy_or_error()
         plan = plan_for(self, tuple(isinstance(a, np.ndarray) for a in args))
-        return plan.run(args, lanes, grads=grads)
+        value, grad_list, aux = plan.run(args, lanes, grads=grads)
+        return ((value, aux) if self.has_aux else value), grad_list
 
     def lane_listing(self, *args: Any) -> str:
         """How a lane replay at ``args`` runs: its groups of instructions, one NumPy call
