@@ -401,6 +401,10 @@ class Plan:
         self.output = self._where(tape.output)
         self.args = [self._where(s) for s in range(tape.n_inputs)]
         self.aux = [self._where(s) for s in tape.aux_slots]
+        # Number arguments (a model's parameters, often thousands) go in and out of F at once.
+        self.lane_args = [(i, row) for i, (lanes, row) in enumerate(self.args) if lanes]
+        self.number_args = [i for i, (lanes, _) in enumerate(self.args) if not lanes]
+        self.number_rows = np.array([self.args[i][1] for i in self.number_args], dtype=np.intp)
 
     def _where(self, slot: int) -> tuple[bool, int]:
         """(whether the slot differs between lanes, its row in L or in F)."""
@@ -470,8 +474,9 @@ class Plan:
         np = numpy_or_error()
         L = np.empty((self.n_lane_rows, lanes))
         F = self.F0.copy()
-        for (lane, row), a in zip(self.args, args, strict=True):
-            (L if lane else F)[row] = a
+        for i, row in self.lane_args:
+            L[row] = args[i]
+        F[self.number_rows] = [args[i] for i in self.number_args]
         with np.errstate(all="ignore"):
             for group in self.groups:
                 try:
@@ -499,7 +504,11 @@ class Plan:
                     exc.add_note(f"(in the derivative rule of op group {group.name!r}, "
                                  f"tape step {group.steps[0]})")
                     raise
-        grad_list = [GL[r].copy() if a else float(GF[r]) for a, r in self.args]
+        grad_list: list[Any] = [0.0] * len(self.args)
+        for i, row in self.lane_args:
+            grad_list[i] = GL[row].copy()
+        for i, g in zip(self.number_args, GF[self.number_rows].tolist(), strict=True):
+            grad_list[i] = g
         return value, grad_list, aux
 
     def listing(self) -> str:

@@ -73,7 +73,27 @@ def _parser() -> argparse.ArgumentParser:
                    "--activation sigmoid --hidden 8,8,8,8,8,8 the training page shows "
                    "vanishing gradients")
     p.add_argument("--no-page", action="store_true", help="skip training.html")
+    p.add_argument("--no-compile", action="store_true",
+                   help="train with the interpreter (a graph of Values per example) even "
+                   "when NumPy is there; by default the per-example loss is traced once and "
+                   "minibatches run as NumPy lanes (fit(compile=True))")
     return p
+
+
+def _compile_choice(args: argparse.Namespace) -> bool:
+    """Whether to train with ``fit(compile=True)``, said in one line."""
+    if args.no_compile:
+        print("engine: the interpreter (--no-compile): a graph of Values per example")
+        return False
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        print("engine: the interpreter (NumPy is not installed; pip install "
+              "'autograd-core[fast]' for fit(compile=True))")
+        return False
+    print("engine: fit(compile=True): the per-example loss traced once, each minibatch "
+          "replayed as NumPy lanes (--no-compile for the interpreter)")
+    return True
 
 
 def _sizes(text: str) -> list[int]:
@@ -156,10 +176,11 @@ def _moons(
         print(f"training: hinge loss, no L2 penalty, SGD lr 1.0 -> 0.1, minibatches of 10 "
               f"(shuffled), {epochs} epochs (a non-default network: not the default "
               "full-batch run with 1e-4 * L2, and no accuracy target unless --min-accuracy)")
+    compile = _compile_choice(args)
     start = time.perf_counter()
     history = fit(model, X, y, loss=hinge, optimizer=opt, epochs=epochs, l2_penalty=l2_penalty,
                   batch_size=batch_size, progress=progress, seed=args.seed,
-                  record=not args.no_page)
+                  record=not args.no_page, compile=compile)
     seconds = time.perf_counter() - start
     final = evaluate(model, X, y, loss=hinge)
     accuracy = final["accuracy"]
@@ -196,10 +217,11 @@ def _digits(
     print(f"model: {model}")
     opt = Adam(model, lr=0.01)
     print(f"training: softmax cross-entropy, Adam lr 0.01, batches of 32, {epochs} epochs")
+    compile = _compile_choice(args)
     start = time.perf_counter()
     history = fit(model, X_train, y_train, loss=cross_entropy, optimizer=opt, epochs=epochs,
                   batch_size=32, validation_data=(X_test, y_test), progress=progress,
-                  seed=args.seed, record=not args.no_page)
+                  seed=args.seed, record=not args.no_page, compile=compile)
     seconds = time.perf_counter() - start
     accuracy = history["val_accuracy"][-1]
     print(f"trained in {seconds:.1f} s: training accuracy {history['accuracy'][-1]:.1%}, "

@@ -470,13 +470,15 @@ class Sequential(MLP):
 
     # ---------------------------------------------------------------- Keras' methods
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None,
-                metrics: Sequence[Any] | None = None) -> None:
+                metrics: Sequence[Any] | None = None, jit_compile: bool = False) -> None:
         """Choose the optimizer, the loss and the metrics ``fit`` and ``evaluate`` use.
 
         Names as in Keras: ``'sgd'``, ``'adam'``, ``'rmsprop'``; ``'mse'``,
         ``'sparse_categorical_crossentropy'``, ``'categorical_crossentropy'``,
         ``'binary_crossentropy'``; metrics ``['accuracy']``, ``'mae'``. Or objects:
         ``Adam(learning_rate=0.01)``, ``MeanSquaredError()``, ``nn.cross_entropy``...
+        ``jit_compile=True`` (Keras' name): ``fit`` traces the per-example loss once and runs
+        each batch as NumPy lanes, ``nn.fit(compile=True)``.
         """
         if loss is None:
             raise ValueError("compile needs a loss, e.g. loss='mse' or "
@@ -487,8 +489,10 @@ class Sequential(MLP):
                 f"the last layer applies {self._head} but the loss says from_logits=True; use "
                 "Dense(..., activation=None) for logits or from_logits=False"
             )
+        if not isinstance(jit_compile, bool):
+            raise TypeError(f"jit_compile must be True or False, got {jit_compile!r}")
         self._compiled = {"optimizer": get_optimizer(optimizer), "loss": loss_fn,
-                          "metrics": _metrics(metrics)}
+                          "metrics": _metrics(metrics), "jit_compile": jit_compile}
         self._opt = None
 
     def _settings(self, what: str) -> dict[str, Any]:
@@ -517,6 +521,7 @@ class Sequential(MLP):
         rows = _train._rows(x, self.nin if self.built else None, "x")
         self.build(len(rows[0]))
         callback = options.pop("callback", None)
+        options.setdefault("compile", settings["jit_compile"])
         if verbose not in (0, 1, 2, "auto"):
             raise ValueError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
         start = time.perf_counter()

@@ -41,6 +41,23 @@ def _logsumexp_forward(zs: list[float]) -> float:
     return m + math.log(sum(math.exp(z - m) for z in zs))
 
 
+def _array_logsumexp(zs: list[Any]) -> Any:
+    # the float version on arrays (lane replay): shifted by the largest z in each lane
+    import numpy as np
+
+    z = np.stack(np.broadcast_arrays(*zs))
+    m = z.max(axis=0)
+    ok = np.isfinite(m)
+    shift = np.where(ok, m, 0.0)
+    return np.where(ok, shift + np.log(np.exp(z - shift).sum(axis=0)), m)
+
+
+def _array_softmax_rule(zs: list[Any], out: Any) -> list[Any]:
+    import numpy as np
+
+    return [np.exp(z - out) for z in zs]
+
+
 def _softmax_rule(zs: list[Any], out: Any) -> list[Any]:
     if type(out) is float:
         return [math.exp(z - out) for z in zs]
@@ -59,6 +76,7 @@ logsumexp = _get_or_make(
         "logsumexp", _logsumexp_forward, _softmax_rule, variadic=True,
         doc="log(e**z1 + ... + e**zk), shifted by the largest z (softmax's normaliser).",
         formulas=lambda names, out: [f"exp({n} - {out})" for n in names],
+        array={"forward": _array_logsumexp, "rules": (_array_softmax_rule,)},
     ),
 )
 
@@ -81,6 +99,12 @@ def _number(x: Any, what: str) -> float:
         return float(x)
     except (TypeError, ValueError):
         raise TypeError(f"{what} must be a number, got {type(x).__name__}") from None
+
+
+def _target(t: Any, what: str) -> Any:
+    """A target as a number, or as the Value it is: a Value target stays in the graph (so
+    ``fit(compile=True)`` can trace a loss whose targets differ between examples)."""
+    return t if isinstance(t, Value) else _number(t, what)
 
 
 def _pairs(predictions: Any, targets: Any, name: str) -> list[tuple[Any, Any]]:
@@ -177,14 +201,14 @@ def mse(predictions: Sequence[Any], targets: Sequence[Any], reduction: Reduction
                 )
             terms = []
             for j, (pj, tj) in enumerate(zip(p, t, strict=True)):
-                d = _value(pj, f"mse: prediction {i}[{j}]") - _number(tj, f"mse: target {i}[{j}]")
+                d = _value(pj, f"mse: prediction {i}[{j}]") - _target(tj, f"mse: target {i}[{j}]")
                 terms.append(d * d)
             count += len(terms)
             losses.append(sum_of(terms) if reduction != "none" else sum_of(terms) * (1 / len(p)))
         else:
             if _is_sequence(t):
                 t = _single(t, "mse", i)
-            d = _value(p, f"mse: prediction {i}") - _number(t, f"mse: target {i}")
+            d = _value(p, f"mse: prediction {i}") - _target(t, f"mse: target {i}")
             losses.append(d * d)
             count += 1
     return _reduce(losses, reduction, count)
@@ -213,9 +237,13 @@ def binary_cross_entropy(
         if _is_sequence(t):
             t = _single(t, "binary_cross_entropy", i)
         z = _scalar_output(z, "binary_cross_entropy", i)
-        t = _number(t, f"binary_cross_entropy: target {i}")
-        if not 0.0 <= t <= 1.0:
-            raise ValueError(f"binary_cross_entropy: target {i} is {t!r}, outside [0, 1]")
+        t = _target(t, f"binary_cross_entropy: target {i}")
+        number = t.data if isinstance(t, Value) else t
+        if not 0.0 <= number <= 1.0:
+            raise ValueError(f"binary_cross_entropy: target {i} is {number!r}, outside [0, 1]")
+        if isinstance(t, Value):  # traced: the general form, whatever the number is now
+            losses.append((1.0 - t) * softplus(z) + t * softplus(-z))
+            continue
         # softplus(z) - t*z, written as (1 - t) softplus(z) + t softplus(-z): both terms are
         # >= 0, so nothing cancels (softplus(40) - 40 would lose the whole answer).
         if t == 0.0:
@@ -258,6 +286,10 @@ def cross_entropy(
         zs = [_value(v, f"cross_entropy: logit {i}") for v in z]
         if not _is_sequence(t):
             losses.append(logsumexp(zs) - zs[_class_label(t, len(zs), i)])
+            continue
+        if any(isinstance(p, Value) for p in t):  # traced targets: every term kept
+            _distribution(t, len(zs), i)
+            losses.append(logsumexp(zs) - sum_of([z * p for z, p in zip(zs, t, strict=True)]))
             continue
         probabilities = _distribution(t, len(zs), i)
         hot = [j for j, p in enumerate(probabilities) if p != 0.0]
@@ -302,10 +334,12 @@ def hinge(scores: Sequence[Any], targets: Sequence[Any], reduction: Reduction = 
         if _is_sequence(y):
             y = _single(y, "hinge", i)
         s = _scalar_output(s, "hinge", i)
-        y = _number(y, f"hinge: target {i}")
-        if y not in (-1.0, 1.0):
+        y = _target(y, f"hinge: target {i}")
+        number = y.data if isinstance(y, Value) else y
+        if number not in (-1.0, 1.0):
             raise ValueError(
-                f"hinge: target {i} is {y!r}; labels must be -1 or +1 (for 0/1 labels use 2*y - 1)"
+                f"hinge: target {i} is {number!r}; labels must be -1 or +1 (for 0/1 labels use "
+                "2*y - 1)"
             )
         losses.append((1.0 + (-y) * s).relu())
     return _reduce(losses, reduction)
