@@ -3,13 +3,18 @@
     python bench/run.py                 # everything (several minutes)
     python bench/run.py --quick         # small sizes, 2 repeats: a smoke run
     python bench/run.py --only W1,W3 --json results.json
+    python bench/run.py --only DIGITS   # the digits demo: fit() vs fit(compile=True)
     python bench/run.py --baseline d3e7f9b --rounds 5   # W3-nn here vs an earlier commit
 
 Every engine x workload runs in a fresh subprocess: one untimed warm-up, then the median of
 5 timed repeats (``time.perf_counter``), Python's garbage collector left on as users have it.
 The table gives absolute times and the ratio micrograd time / autograd-core time, with the
-machine and the date. Correctness checks run on every repeat; a failed check makes the
-command exit with status 1. Targets missed do not change the exit status: they are reported.
+machine and the date; W3 rows also give PyTorch's step time / theirs (W3-torch, a peer row:
+the same network batched in PyTorch 2.13.0, float64, CPU, one thread; skipped, saying so,
+when torch is not installed). ``--only DIGITS`` times the digits demo's training
+interpreted and with ``nn.fit(compile=True)`` (median of 3, since a run takes seconds).
+Correctness checks run on every repeat; a failed check makes the command exit with status 1.
+Targets missed do not change the exit status: they are reported.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import tempfile
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +47,9 @@ FULL_W1 = (1_000, 10_000, 100_000, 1_000_000)
 QUICK_W1 = (1_000, 10_000)
 FULL_W2 = 100_000
 QUICK_W2 = 10_000
-WORKLOADS = ("W1", "W2", "W3")
+WORKLOADS = ("W1", "W2", "W3", "DIGITS")
+# The digits demo's training takes seconds per run: fewer repeats than the others.
+DIGITS_REPEATS = 3
 # micrograd's backward recurses once per node of depth; these are what it needs to finish.
 BIG_RECURSION_LIMIT = 10**7
 BIG_STACK = 1 << 30
@@ -50,6 +57,7 @@ BIG_STACK = 1 << 30
 TARGETS = {
     "W3-nodes": 12.0,
     "W3-nn": 50.0,
+    "W3-float-tape": 100.0,
     "W3-tape": 1500.0,
     "W2": 4.0,
 }
@@ -258,6 +266,103 @@ def child_w3_tape(repeats: int, steps: int) -> dict[str, Any]:
             "trace": statistics.median(traces)}
 
 
+def child_w3_float_tape(repeats: int, steps: int) -> dict[str, Any]:
+    """W3 on a float tape: W3-nn's whole loss traced once (the 100 points are constants of
+    the tape), each step one float replay ``tape.value_and_grad(*theta)`` and the SGD update.
+    The trace is timed apart."""
+    runs = []
+    losses: list[float] = []
+    traces = []
+    perf = time.perf_counter
+    for index in range(repeats + 1):
+        t0 = perf()
+        tape, theta = W.w3_float_tape_setup()
+        t1 = perf()
+        got = W.w3_float_tape_train(tape, theta, steps)
+        t2 = perf()
+        if losses and got != losses:
+            raise AssertionError(
+                f"W3-float-tape: repeats disagree, loss {got[-1]!r} vs {losses[-1]!r}")
+        losses = got
+        if index:
+            runs.append({"steps": t2 - t1, "step": (t2 - t1) / steps})
+            traces.append(t1 - t0)
+    return {"runs": runs, "median": _median_times(runs), "losses": losses,
+            "final_loss": losses[-1], "steps": steps, "gc_profile": None,
+            "model": f"W3-nn's loss traced once ({len(tape)} steps), float replay",
+            "trace": statistics.median(traces)}
+
+
+def child_w3_torch(repeats: int, steps: int) -> dict[str, Any]:
+    """W3 in PyTorch, batched: the 100 points as one (100, 2) tensor, weights as matrices,
+    float64 on the CPU with ``torch.set_num_threads(1)``; a step is forward, backward, SGD."""
+    import torch
+
+    runs = []
+    losses: list[float] = []
+    perf = time.perf_counter
+    for index in range(repeats + 1):
+        params, X, y = W.w3_torch_setup(threads=1)
+        t0 = perf()
+        got = W.w3_torch_train(params, X, y, steps)
+        t1 = perf()
+        if losses and got[-1] != losses[-1]:
+            raise AssertionError(
+                f"W3-torch: repeats disagree, loss {got[-1]!r} vs {losses[-1]!r}")
+        losses = got
+        if index:
+            runs.append({"steps": t1 - t0, "step": (t1 - t0) / steps})
+        del params, X, y
+    threads = torch.get_num_threads()
+    return {"runs": runs, "median": _median_times(runs), "losses": losses,
+            "final_loss": losses[-1], "steps": steps, "gc_profile": None,
+            "torch": torch.__version__, "threads": threads,
+            "model": f"PyTorch {torch.__version__} batched, float64, CPU, "
+                     f"torch.set_num_threads({threads})"}
+
+
+def _fit_takes_compile() -> bool:
+    import inspect
+
+    from nn import fit
+
+    return "compile" in inspect.signature(fit).parameters
+
+
+def child_digits(compiled: bool, repeats: int, epochs: int,
+                 limit: int | None = None) -> dict[str, Any]:
+    """The digits demo's training (``nn.fit``), interpreted or with ``compile=True``.
+
+    The warm-up is one untimed epoch on a fresh model; then ``repeats`` timed trainings of
+    ``epochs`` epochs, each on a fresh model (tracing, for compile, is in the time).
+    ``limit`` trains on the first ``limit`` examples only (tests).
+    """
+    if compiled and not _fit_takes_compile():
+        return {"unavailable": "nn.fit has no compile= parameter (not available yet)"}
+    if compiled:
+        try:
+            import numpy  # noqa: F401
+        except ImportError:
+            return {"unavailable": "skipped: compile=True needs NumPy "
+                                   "(pip install 'autograd-core[fast]')"}
+    data = W.digits_data()
+    runs = []
+    figures: dict[str, Any] = {}
+    perf = time.perf_counter
+    W.digits_train(data, compiled, epochs=1, limit=limit)  # warm-up
+    for _ in range(repeats):
+        t0 = perf()
+        got = W.digits_train(data, compiled, epochs=epochs, limit=limit)
+        t1 = perf()
+        if figures and got["losses"] != figures["losses"]:
+            raise AssertionError(f"digits: repeats disagree, loss {got['loss']!r} vs "
+                                 f"{figures['loss']!r}")
+        figures = got
+        runs.append({"train": t1 - t0})
+    return {"runs": runs, "median": _median_times(runs), "figures": figures,
+            "epochs": epochs}
+
+
 def child_main(spec: dict[str, Any]) -> dict[str, Any]:
     kind = spec["task"]
     engine = spec["engine"]
@@ -272,6 +377,13 @@ def child_main(spec: dict[str, Any]) -> dict[str, Any]:
                         spec.get("profile", True))
     if kind == "W3-tape":
         return child_w3_tape(spec["repeats"], spec["steps"])
+    if kind == "W3-float-tape":
+        return child_w3_float_tape(spec["repeats"], spec["steps"])
+    if kind == "W3-torch":
+        return child_w3_torch(spec["repeats"], spec["steps"])
+    if kind in ("digits-interpreted", "digits-compiled"):
+        return child_digits(kind == "digits-compiled", spec["repeats"], spec["epochs"],
+                            spec.get("limit"))
     raise ValueError(f"unknown task {kind!r}")
 
 
@@ -363,14 +475,35 @@ def plan(args: argparse.Namespace, engines: list[str]) -> list[dict[str, Any]]:
             tasks += [{"task": "W3-nodes", "engine": e, "steps": W.W3_STEPS} for e in engines]
             if "autograd_core" in engines:
                 tasks.append({"task": "W3-nn", "engine": "autograd_core", "steps": W.W3_STEPS})
+                tasks.append({"task": "W3-float-tape", "engine": "autograd_core",
+                              "steps": W.W3_STEPS})
                 if _have_numpy():
                     tasks.append({"task": "W3-tape", "engine": "autograd_core",
                                   "steps": W.W3_STEPS})
+            if _have_torch():
+                tasks.append({"task": "W3-torch", "engine": "torch", "steps": W.W3_STEPS})
+        elif name == "DIGITS":
+            epochs = 1 if args.quick else W.DIGITS_EPOCHS
+            tasks += [{"task": f"digits-{mode}", "engine": "autograd_core", "epochs": epochs}
+                      for mode in ("interpreted", "compiled")]
     for task in tasks:
         task["repeats"] = args.repeats
+        if task["task"].startswith("digits"):
+            task["repeats"] = min(args.repeats, DIGITS_REPEATS)
         if task["task"].startswith("W3"):
             task["profile"] = not args.quick
     return tasks
+
+
+def _have_torch() -> bool:
+    """Whether PyTorch can be found (without importing it: that takes seconds)."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        print(f"PyTorch is not installed: no W3-torch row ({W.TORCH_INSTALL})",
+              file=sys.stderr)
+        return False
+    return True
 
 
 def _have_numpy() -> bool:
@@ -409,19 +542,32 @@ def _ratio(mg: float | None, ours: float | None) -> str:
     return f"{mg / ours:.1f}x"
 
 
+def _vs(theirs: float | None, ours: float | None) -> str:
+    """theirs / ours to three significant figures (for speeds far from 1x either way)."""
+    if theirs is None or ours is None or ours <= 0:
+        return "-"
+    return f"{theirs / ours:.3g}x"
+
+
 def build_report(results: dict[str, dict[str, Any]], tasks: list[dict[str, Any]],
                  info: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]], list[str]]:
-    """(table lines, targets, failed checks)."""
+    """(table lines, targets, failed checks).
+
+    The table's "vs PyTorch" column is PyTorch's W3 step time / this row's (above 1: faster
+    than PyTorch batched in the same run). The digits rows, which micrograd has no part in,
+    come as a second table.
+    """
     failures: list[str] = []
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[tuple[str, ...]] = []
 
     def get(task: dict[str, Any]) -> dict[str, Any] | None:
         return results.get(_key(task))
 
+    def ok(res: dict[str, Any] | None) -> bool:
+        return res is not None and "error" not in res and "unavailable" not in res
+
     def median(res: dict[str, Any] | None, key: str) -> float | None:
-        if res is None or "error" in res:
-            return None
-        return res["median"][key]
+        return res["median"][key] if ok(res) else None
 
     def status(res: dict[str, Any] | None) -> str | None:
         if res is not None and "error" in res:
@@ -432,16 +578,21 @@ def build_report(results: dict[str, dict[str, Any]], tasks: list[dict[str, Any]]
         res = get(task)
         if res is not None and "error" in res:
             failures.append(f"{_key(task)}: {res['error']}")
+    torch_task = next((t for t in tasks if t["task"] == "W3-torch"), None)
+    torch_res = get(torch_task) if torch_task is not None else None
+    torch_step = median(torch_res, "step")
+    nn_task = next((t for t in tasks if t["task"] == "W3-nn"), None)
+    nn_res = get(nn_task) if nn_task is not None else None
     seen: set[str] = set()
     targets: list[dict[str, Any]] = []
     for task in tasks:
         kind = task["task"]
         label = kind + (f" N={fmt_n(task['n'])}" if "n" in task else "")
-        if label in seen or task["engine"] != "autograd_core":
+        if label in seen or task["engine"] == "micrograd" or kind.startswith("digits"):
             continue
         seen.add(label)
         ours = get(task)
-        mg = get({**task, "engine": "micrograd"}) if kind not in ("W3-nn", "W3-tape") else get(
+        mg = get({**task, "engine": "micrograd"}) if kind in ("W1", "W2", "W2-mem") else get(
             {**task, "task": "W3-nodes", "engine": "micrograd"})
         if kind in ("W1", "W2"):
             phases = ("build", "backward", "total")
@@ -450,7 +601,7 @@ def build_report(results: dict[str, dict[str, Any]], tasks: list[dict[str, Any]]
                 rows.append((label, name,
                              status(mg) or fmt_time(median(mg, phase)),
                              status(ours) or fmt_time(median(ours, phase)),
-                             _ratio(median(mg, phase), median(ours, phase))))
+                             _ratio(median(mg, phase), median(ours, phase)), "-"))
             if kind == "W2":
                 targets.append(_target("W2 build + backward + free", median(mg, "total"),
                                        median(ours, "total"), TARGETS["W2"]))
@@ -464,37 +615,101 @@ def build_report(results: dict[str, dict[str, Any]], tasks: list[dict[str, Any]]
             rows.append((label, "bytes per node (tracemalloc)",
                          "-" if b_mg is None else f"{b_mg:.0f} B",
                          "-" if b_ours is None else f"{b_ours:.0f} B",
-                         _ratio(b_mg, b_ours)))
+                         _ratio(b_mg, b_ours), "-"))
             met = None if b_ours is None or b_mg is None else b_ours <= b_mg / 2
             targets.append({"target": "W2 bytes/node <= half of micrograd's",
                             "value": _ratio(b_mg, b_ours), "met": met})
         else:
-            model = "" if ours is None or "error" in ours else f" ({ours['model']})"
+            model = f" ({ours['model']})" if ok(ours) else ""
+            if kind == "W3-torch":
+                model = f" (peer, {ours['model']})" if ok(ours) else " (peer: PyTorch)"
             rows.append((label, "one training step" + model,
                          status(mg) or fmt_time(median(mg, "step")),
                          status(ours) or fmt_time(median(ours, "step")),
-                         _ratio(median(mg, "step"), median(ours, "step"))))
-            targets.append(_target(f"{kind} step", median(mg, "step"),
-                                   median(ours, "step"), TARGETS[kind]))
-            if kind == "W3-tape" and ours is not None and "error" not in ours:
-                nn_res = get({**task, "task": "W3-nn"})
-                if nn_res is not None and "error" not in nn_res:
-                    try:
-                        ours["loss_vs_nn"] = W.w3_tape_check(ours["final_loss"],
-                                                             nn_res["final_loss"])
-                    except AssertionError as exc:
-                        failures.append(str(exc))
-            if ours is not None and "error" not in ours:
-                if mg is not None and "error" not in mg:
-                    try:
-                        rel = W.w3_check(ours["final_loss"], mg["final_loss"], kind)
-                        ours["loss_vs_micrograd"] = rel
-                    except AssertionError as exc:
-                        failures.append(str(exc))
-    lines = ["| workload | measure | micrograd 0.1.0 | autograd-core | ratio |",
-             "| --- | --- | ---: | ---: | ---: |"]
+                         _ratio(median(mg, "step"), median(ours, "step")),
+                         "-" if kind == "W3-torch" else _vs(torch_step, median(ours, "step"))))
+            if kind in TARGETS:
+                targets.append(_target(f"{kind} step", median(mg, "step"),
+                                       median(ours, "step"), TARGETS[kind]))
+            if kind == "W3-tape":
+                lanes = median(ours, "step")
+                met = None if lanes is None or torch_step is None else lanes < torch_step
+                targets.append({"target": "W3-tape step faster than W3-torch (PyTorch batched, "
+                                          "same run)",
+                                "value": _vs(torch_step, lanes) + " PyTorch's speed"
+                                if met is not None else "-", "met": met})
+            if not ok(ours):
+                continue
+            checks = {"W3-tape": ("loss_vs_nn", W.w3_tape_check),
+                      "W3-float-tape": ("loss_vs_nn", W.w3_float_tape_check),
+                      "W3-torch": ("loss_vs_nn", W.w3_torch_check)}
+            if kind in checks and ok(nn_res):
+                field, check = checks[kind]
+                try:
+                    ours[field] = check(ours["final_loss"], nn_res["final_loss"])
+                except AssertionError as exc:
+                    failures.append(str(exc))
+            if ok(mg):
+                try:
+                    rel = W.w3_check(ours["final_loss"], mg["final_loss"], kind)
+                    ours["loss_vs_micrograd"] = rel
+                except AssertionError as exc:
+                    failures.append(str(exc))
+    lines = ["| workload | measure | micrograd 0.1.0 | autograd-core | ratio | vs PyTorch |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
     lines += [f"| {' | '.join(row)} |" for row in rows]
+    digits = _digits_report(results, tasks, failures, targets)
+    if digits:
+        lines += ["", *digits]
     return lines, targets, failures
+
+
+def _digits_report(results: dict[str, dict[str, Any]], tasks: list[dict[str, Any]],
+                   failures: list[str], targets: list[dict[str, Any]]) -> list[str]:
+    """The digits demo's training, interpreted vs ``compile=True``: a table of two columns."""
+    found = {t["task"]: results.get(_key(t)) for t in tasks if t["task"].startswith("digits")}
+    if not found:
+        return []
+    interp, comp = found.get("digits-interpreted"), found.get("digits-compiled")
+    epochs = next(t["epochs"] for t in tasks if t["task"].startswith("digits"))
+    repeats = next(t["repeats"] for t in tasks if t["task"].startswith("digits"))
+
+    def cell(res: dict[str, Any] | None, what: str) -> str:
+        if res is None:
+            return "-"
+        if "error" in res:
+            return "failed: " + res["error"][:60]
+        if "unavailable" in res:
+            return res["unavailable"]
+        if what == "time":
+            return fmt_time(res["median"]["train"])
+        return f"{res['figures']['val_accuracy']:.2%}"
+
+    def good(res: dict[str, Any] | None) -> bool:
+        return res is not None and "error" not in res and "unavailable" not in res
+
+    ratio = "-"
+    met = None
+    if good(interp) and good(comp):
+        t_i, t_c = interp["median"]["train"], comp["median"]["train"]
+        ratio = f"{t_i / t_c:.1f}x"
+        met = t_c <= t_i / 10
+        try:
+            comp["loss_vs_interpreted"] = W.digits_check(comp["figures"], interp["figures"])
+        except AssertionError as exc:
+            failures.append(str(exc))
+            met = False
+    targets.append({"target": "digits training with compile=True <= 1/10 of interpreted, "
+                              "same held-out accuracy", "value": ratio, "met": met})
+    return [
+        f"digits demo training (MLP 64-32-10, cross-entropy, Adam lr 0.01, batches of "
+        f"{W.DIGITS_BATCH}, {epochs} epoch(s); median of {repeats} after a 1-epoch warm-up)",
+        "",
+        "| workload | measure | interpreted fit | fit(compile=True) | ratio |",
+        "| --- | --- | ---: | ---: | ---: |",
+        f"| digits | training time | {cell(interp, 'time')} | {cell(comp, 'time')} | {ratio} |",
+        f"| digits | held-out accuracy | {cell(interp, 'acc')} | {cell(comp, 'acc')} | - |",
+    ]
 
 
 def _target(name: str, mg: float | None, ours: float | None, want: float) -> dict[str, Any]:
@@ -505,8 +720,8 @@ def _target(name: str, mg: float | None, ours: float | None, want: float) -> dic
             "met": ratio >= want}
 
 
-def notes(results: dict[str, dict[str, Any]]) -> list[str]:
-    out = []
+def notes(results: dict[str, dict[str, Any]], skipped: Sequence[str] = ()) -> list[str]:
+    out = [f"- {line}" for line in skipped]
     for key, res in results.items():
         if key.endswith("micrograd") and "default_limit" in res:
             out.append(f"- {key.replace(' micrograd', '')}: micrograd {res['default_limit']}; "
@@ -518,14 +733,25 @@ def notes(results: dict[str, dict[str, Any]]) -> list[str]:
             if "loss_vs_micrograd" in res:
                 extra = f", relative difference from micrograd {res['loss_vs_micrograd']:.1e}"
             if "loss_vs_nn" in res:
-                extra += (f", from W3-nn {res['loss_vs_nn']:.1e}; tracing took "
-                          f"{fmt_time(res['trace'])} once (not in the step time)")
+                same = " (bit for bit)" if res["loss_vs_nn"] == 0 and key.startswith(
+                    "W3-float-tape") else ""
+                extra += f", from W3-nn {res['loss_vs_nn']:.1e}{same}"
+            if "trace" in res:
+                extra += f"; tracing took {fmt_time(res['trace'])} once (not in the step time)"
+            if "threads" in res:
+                extra += (f"; torch {res['torch']}, torch.set_num_threads(1) (one core, as "
+                          f"autograd-core uses): get_num_threads() = {res['threads']}")
             if prof is not None:
                 extra += (f"; cyclic GC took {prof['gc_share']:.0%} of an extra profiled repeat "
                           f"(collections per generation {prof['collections']})")
             out.append(
                 f"- {key}: loss after {res['steps']} steps {res['final_loss']:.12g}{extra}."
             )
+        if key.startswith("digits-compiled") and "loss_vs_interpreted" in res:
+            out.append(f"- digits: final training loss {res['figures']['loss']:.12g} with "
+                       "compile=True, relative difference from interpreted "
+                       f"{res['loss_vs_interpreted']:.1e}; held-out accuracy equal; the "
+                       "compiled time includes tracing.")
         if key.startswith("W2-mem") and "error" not in res:
             out.append(f"- {key}: {res['bytes_per_node']:.0f} bytes and "
                        f"{res['gc_objects_per_node']:.2f} GC-tracked objects per node.")
@@ -610,7 +836,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes (W1 N=1e3,1e4; W2 N=1e4) and 2 repeats: a smoke run")
     parser.add_argument("--only", default=",".join(WORKLOADS),
-                        help="comma-separated workloads to run, from W1,W2,W3 (default: all)")
+                        help="comma-separated workloads to run, from W1,W2,W3,DIGITS "
+                        "(default: all)")
     parser.add_argument("--json", type=Path, metavar="PATH",
                         help="also write every figure (all repeats) as JSON to PATH")
     parser.add_argument("--repeats", type=int, default=None,
@@ -679,13 +906,22 @@ def main(argv: list[str] | None = None) -> int:
         "time.perf_counter, GC on, each engine x workload in a fresh process"
         + (" (--quick sizes)" if args.quick else ""),
         f"load average (1, 5, 15 min): {load_start} at start, {load_end} at end",
-        "ratio = micrograd time / autograd-core time (for bytes: micrograd / ours)",
+        "ratio = micrograd time / autograd-core time (for bytes: micrograd / ours); "
+        "vs PyTorch = W3-torch's step time / this row's (above 1x: faster than PyTorch); "
+        "the W3-torch row has PyTorch's time in the autograd-core column",
     ]
     print("\n".join(header))
     print()
     print("\n".join(table))
     print()
-    for line in notes(results):
+    skipped = []
+    if "W3" in args.only and not any(t["task"] == "W3-torch" for t in tasks):
+        skipped.append(f"W3-torch: skipped, PyTorch is not installed ({W.TORCH_INSTALL})")
+    if "W3" in args.only and "autograd_core" in engines and not any(
+            t["task"] == "W3-tape" for t in tasks):
+        skipped.append("W3-tape: skipped, NumPy is not installed "
+                       "(pip install 'autograd-core[fast]')")
+    for line in notes(results, skipped):
         print(line)
     print()
     print("targets:")

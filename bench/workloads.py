@@ -401,3 +401,190 @@ def w3_tape_check(loss: float, reference: float) -> float:
             f"(relative difference {rel:.3g} > 1e-9)"
         )
     return rel
+
+
+# --------------------------------------------------------------------------- W3 float tape
+def w3_float_tape_setup(points: Sequence[tuple[float, float]] | None = None,
+                        labels: Sequence[float] | None = None) -> tuple[Any, list[float]]:
+    """(tape, initial parameter numbers): W3-nn's whole loss, :func:`w3_loss` on the project's
+    ``nn.MLP``, traced once with the parameters as the tape's only arguments.
+
+    It is exactly the W3-nn graph: the points and labels become constants of the tape, so a
+    replay on floats gives W3-nn's numbers bit for bit.
+    """
+    from autograd_core import Value, trace
+
+    if points is None or labels is None:
+        points, labels = moons()
+    model, params = nn_mlp(initial_parameters())
+    tape = trace(lambda: w3_loss(Value, model, params, points, labels), params=params)
+    return tape, [p.data for p in params]
+
+
+def w3_float_tape_train(tape: Any, theta: Sequence[float],
+                        steps: int = W3_STEPS) -> list[float]:
+    """W3's SGD steps as float replays of the whole-loss tape; the loss of each step.
+
+    ``value, grads = tape.value_and_grad(*theta)`` then ``theta -= lr * grads``: the same
+    arithmetic as ``p.data -= lr * p.grad`` in :func:`w3_step`.
+    """
+    theta = list(theta)
+    losses = []
+    for k in range(steps):
+        value, grads = tape.value_and_grad(*theta)
+        lr = 1.0 - 0.9 * k / 100
+        theta = [t - lr * g for t, g in zip(theta, grads, strict=True)]
+        losses.append(value)
+    return losses
+
+
+def w3_float_tape_check(loss: float, reference: float) -> float:
+    """The float tape's loss after the steps equals W3-nn's bit for bit (same graph, same
+    order); returns the difference, 0.0."""
+    if loss != reference:
+        raise AssertionError(
+            f"W3-float-tape: loss after the steps {loss!r}, W3-nn's {reference!r}: the same "
+            f"graph replayed on floats must give the same bits (difference {loss - reference:.3g})"
+        )
+    return 0.0
+
+
+# --------------------------------------------------------------------------- W3 in PyTorch
+TORCH_VERSION = "2.13.0"
+TORCH_INSTALL = f"pip install torch=={TORCH_VERSION} (or pip install -r bench/requirements.txt)"
+
+
+def w3_torch_setup(points: Sequence[tuple[float, float]] | None = None,
+                   labels: Sequence[float] | None = None,
+                   threads: int = 1) -> tuple[list[Any], Any, Any]:
+    """(parameters, X, y) for W3 in PyTorch: the same 2-16-16-1 network and initial numbers
+    (:func:`initial_parameters`, micrograd's order) as weight matrices ``(nout, nin)`` and bias
+    vectors, float64 on the CPU; the points as one ``(n, 2)`` tensor, the labels ``(n, 1)``.
+
+    Sets ``torch.set_num_threads(threads)`` (1 by default: one core, as our engine uses).
+    Raises ``ImportError`` without PyTorch.
+    """
+    import torch
+
+    torch.set_num_threads(threads)
+    if points is None or labels is None:
+        points, labels = moons()
+    values = initial_parameters()
+    params: list[Any] = []
+    at = 0
+    for nin, nout in itertools.pairwise(W3_SIZES):
+        rows, biases = [], []
+        for _ in range(nout):
+            rows.append(values[at:at + nin])
+            biases.append(values[at + nin])
+            at += nin + 1
+        params.append(torch.tensor(rows, dtype=torch.float64, requires_grad=True))
+        params.append(torch.tensor(biases, dtype=torch.float64, requires_grad=True))
+    X = torch.tensor([list(p) for p in points], dtype=torch.float64)
+    y = torch.tensor([[v] for v in labels], dtype=torch.float64)
+    return params, X, y
+
+
+def w3_torch_loss(params: Sequence[Any], X: Any, y: Any) -> Any:
+    """W3's loss, batched: mean of ``relu(1 - y*score)`` plus ``1e-4 * sum(p*p)``."""
+    import torch
+
+    h = X
+    last = len(params) // 2 - 1
+    for i in range(0, len(params), 2):
+        h = h @ params[i].T + params[i + 1]
+        if i // 2 != last:
+            h = torch.relu(h)
+    data_loss = torch.relu(1 - y * h).mean()
+    reg = sum((p * p).sum() for p in params)
+    return data_loss + reg * 1e-4
+
+
+def w3_torch_train(params: Sequence[Any], X: Any, y: Any,
+                   steps: int = W3_STEPS) -> list[float]:
+    """W3's SGD steps in PyTorch (lr ``1 - 0.9*k/100``); the loss of each step."""
+    import torch
+
+    losses = []
+    for k in range(steps):
+        loss = w3_torch_loss(params, X, y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        lr = 1.0 - 0.9 * k / 100
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+        losses.append(loss.item())
+    return losses
+
+
+def w3_torch_check(loss: float, reference: float) -> float:
+    """PyTorch's loss after the steps agrees with W3-nn's to 1e-9 relative (it sums in
+    another order: matrix products and reductions)."""
+    rel = abs(loss - reference) / abs(reference)
+    if not rel <= 1e-9:
+        raise AssertionError(
+            f"W3-torch: loss after the steps {loss!r}, W3-nn's {reference!r} "
+            f"(relative difference {rel:.3g} > 1e-9)"
+        )
+    return rel
+
+
+# --------------------------------------------------------------------------- digits demo
+DIGITS_EPOCHS = 10
+DIGITS_BATCH = 32
+DIGITS_SEED = 1337  # autograd-core demo's default --seed
+
+
+def digits_data() -> tuple[list, list, list, list]:
+    """The demo's split of scikit-learn's digits: ``nn.datasets.digits(0.25, seed=0)``."""
+    from nn.datasets import digits
+
+    return digits(test_fraction=0.25, seed=0)
+
+
+def digits_train(data: tuple[list, list, list, list], compile: bool,
+                 epochs: int = DIGITS_EPOCHS, limit: int | None = None) -> dict[str, Any]:
+    """Train as ``autograd-core demo --dataset digits`` does: MLP 64-32-10 (seed 1337),
+    softmax cross-entropy, Adam lr 0.01, batches of 32, validation on the held-out quarter.
+
+    ``compile`` is passed to ``nn.fit`` only when true (so the interpreted run works on an
+    ``nn`` without it); ``fit`` raising ``TypeError`` for it means it does not exist yet.
+    ``limit`` keeps the first ``limit`` training and held-out examples (for tests).
+    Returns the history's final figures.
+    """
+    from nn import MLP, fit
+    from nn.losses import cross_entropy
+    from nn.optim import Adam
+
+    X_train, y_train, X_test, y_test = data
+    if limit is not None:
+        X_train, y_train, X_test, y_test = (X_train[:limit], y_train[:limit],
+                                            X_test[:limit], y_test[:limit])
+    model = MLP(64, [32, 10], seed=DIGITS_SEED)
+    opt = Adam(model, lr=0.01)
+    extra = {"compile": True} if compile else {}
+    history = fit(model, X_train, y_train, loss=cross_entropy, optimizer=opt, epochs=epochs,
+                  batch_size=DIGITS_BATCH, validation_data=(X_test, y_test), progress=False,
+                  seed=DIGITS_SEED, **extra)
+    return {"loss": history["loss"][-1], "accuracy": history["accuracy"][-1],
+            "val_accuracy": history["val_accuracy"][-1], "epochs": len(history["loss"]),
+            "losses": list(history["loss"])}
+
+
+def digits_check(compiled: dict[str, Any], interpreted: dict[str, Any]) -> float:
+    """Training with ``compile=True`` reaches the interpreted run's held-out accuracy exactly
+    and its final training loss to 1e-9 relative; returns the loss's relative difference."""
+    if compiled["val_accuracy"] != interpreted["val_accuracy"]:
+        raise AssertionError(
+            f"digits: held-out accuracy with compile=True {compiled['val_accuracy']!r}, "
+            f"interpreted {interpreted['val_accuracy']!r}"
+        )
+    rel = abs(compiled["loss"] - interpreted["loss"]) / abs(interpreted["loss"])
+    if not rel <= 1e-9:
+        raise AssertionError(
+            f"digits: final training loss with compile=True {compiled['loss']!r}, interpreted "
+            f"{interpreted['loss']!r} (relative difference {rel:.3g} > 1e-9)"
+        )
+    return rel
