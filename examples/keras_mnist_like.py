@@ -3,11 +3,14 @@ on this engine: the Keras program as written, on 28x28 images made from scikit-l
 digits (each upsampled 3.5x, bilinear, so the shapes are MNIST's).
 
     python examples/keras_mnist_like.py                 # 300 training images, 3 epochs
-    python examples/keras_mnist_like.py --train 1000 --epochs 5
+    python examples/keras_mnist_like.py --train 1200 --epochs 5   # ~94% test accuracy
+    python examples/keras_mnist_like.py --interpret     # a graph of Values per image
 
-The network has 101,770 parameters, each a scalar Value: one image's forward and backward
-pass builds and differentiates ~140 nodes with ~100k inputs, so a subset and a few epochs
-keep it to a minute or two. Prints the loss and accuracy per epoch and the test accuracy.
+The network has 101,770 parameters, each a scalar Value. ``compile(jit_compile=True)``
+traces one image's loss once (~300 instructions) and trains each batch of 32 images as
+NumPy lanes: 300 images x 3 epochs train in about 2 s. With ``--interpret`` each image's
+forward and backward pass builds and differentiates ~140 nodes with ~100k inputs, about
+40 s for the same run. Prints the loss and accuracy per epoch and the test accuracy.
 """
 
 from __future__ import annotations
@@ -50,6 +53,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--lr", type=float, default=0.1,
                         help="SGD learning rate (Keras' default 0.01 needs many more steps)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--interpret", action="store_true",
+                        help="train with the interpreter (a graph per example) instead of "
+                        "compile(jit_compile=True)")
     args = parser.parse_args(argv)
 
     (x_train, y_train), (x_test, y_test) = digits_28x28(args.train, args.test, args.seed)
@@ -61,7 +67,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ], seed=args.seed)
     model.summary()
     model.compile(optimizer=SGD(learning_rate=args.lr),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=not args.interpret)
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         verbose=1)

@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--interpret", action="store_true",
+                        help="train with the interpreter (a graph per example) instead of "
+                        "compile(jit_compile=True)")
     parser.add_argument("--verbose", type=int, default=1)
     args = parser.parse_args(argv)
 
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ], seed=args.seed)
     model.summary()
     model.compile(optimizer=Adam(learning_rate=args.lr), loss=MeanSquaredError(),
-                  metrics=["mae"])
+                  metrics=["mae"],
+                  jit_compile=not args.interpret)
     start = time.perf_counter()
     history = model.fit(x_train, y_train, epochs=args.epochs, batch_size=args.batch_size,
                         validation_data=(x_test, y_test), verbose=args.verbose)

@@ -41,3 +41,10 @@ def test_mnist_like_784_128_10_with_sgd_learns() -> None:
     assert "accuracy:" in out and "Test accuracy:" in out
     assert r["last_loss"] < r["first_loss"]
     assert r["test_accuracy"] >= 0.35  # chance is 0.1
+
+
+def test_the_compiled_run_prints_what_the_interpreter_prints() -> None:
+    args = ("--samples", "120", "--test", "50", "--epochs", "4", "--verbose", "0")
+    _, compiled = run("keras_regression.py", *args)
+    _, interpreted = run("keras_regression.py", *args, "--interpret")
+    assert compiled == interpreted  # every figure, to the 6 decimals printed
