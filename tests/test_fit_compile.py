@@ -130,13 +130,13 @@ def test_a_model_that_branches_on_a_value_is_refused():
     X = [[1.0, 2.0], [-1.0, 3.0]]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the tracer's warning becomes our ValueError
-        with pytest.raises(ValueError, match="looks at a number.*compile=False"):
+        with pytest.raises(ValueError, match=r"looks at a number.*compile=False"):
             fit(Branchy(), X, [0.0, 1.0], loss="mse", epochs=1, progress=False, compile=True)
 
 
 def test_bad_targets_get_the_loss_s_own_error():
     X, _ = make_moons(10, noise=0.1, seed=2)
-    with pytest.raises(ValueError, match="hinge: target 3 is 2.0"):
+    with pytest.raises(ValueError, match=r"hinge: target 3 is 2\.0"):
         fit(MLP(2, [3, 1], seed=1), X, [1, -1, 1, 2] + [1] * 6, loss=hinge, epochs=1,
             progress=False, compile=True)
     with pytest.raises(ValueError, match="cross_entropy: label 1 is 7"):

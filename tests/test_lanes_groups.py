@@ -7,37 +7,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lanes_support import RTOL, agree
 
 from autograd_core import Value, dot, sum_of, trace
 from autograd_core.lanes import plan_for
-
-RTOL = 1e-12
-
-
-def loop(tape, args, lanes):
-    values, grads = [], [np.zeros(lanes) if isinstance(a, np.ndarray) else 0.0 for a in args]
-    for j in range(lanes):
-        at = [float(a[j]) if isinstance(a, np.ndarray) else a for a in args]
-        v, g = tape.value_and_grad(*at)
-        values.append(v)
-        for i, gi in enumerate(g):
-            if isinstance(args[i], np.ndarray):
-                grads[i][j] = gi
-            else:
-                grads[i] += gi
-    return np.array(values), grads
-
-
-def agree(tape, args, lanes):
-    want_value, want_grads = loop(tape, args, lanes)
-    value, grads = tape.value_and_grad(*args)
-    scale = 1.0 + float(np.max(np.abs(want_value))) + max(
-        float(np.max(np.abs(g))) for g in want_grads)
-    np.testing.assert_allclose(value, want_value, rtol=RTOL, atol=RTOL * scale)
-    for g, w in zip(grads, want_grads, strict=True):
-        assert isinstance(g, np.ndarray) == isinstance(w, np.ndarray)
-        np.testing.assert_allclose(g, w, rtol=RTOL, atol=RTOL * scale)
-
 
 UNARY = ("tanh", "relu", "sigmoid", "exp_small", "neg")
 BINARY = ("add", "mul", "sub")

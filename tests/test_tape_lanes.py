@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lanes_support import loop
 
 from autograd_core import DomainError, Value, dot, primitive, registered_ops, sum_of, trace
 from autograd_core.lanes import plan_for
@@ -24,21 +25,6 @@ def close(got, want, scale=1.0):
     want = np.asarray(want, dtype=float)
     assert got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=RTOL, atol=RTOL * scale)
-
-
-def loop(tape, args, lanes):
-    """The lane semantics, by a Python loop of float replays."""
-    values, grads = [], [np.zeros(lanes) if isinstance(a, np.ndarray) else 0.0 for a in args]
-    for j in range(lanes):
-        at = [float(a[j]) if isinstance(a, np.ndarray) else a for a in args]
-        v, g = tape.value_and_grad(*at)
-        values.append(v)
-        for i, gi in enumerate(g):
-            if isinstance(args[i], np.ndarray):
-                grads[i][j] = gi
-            else:
-                grads[i] += gi
-    return np.array(values), grads
 
 
 @settings(max_examples=200, deadline=None)
