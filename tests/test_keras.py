@@ -319,3 +319,20 @@ def test_categorical_crossentropy_on_one_hot_rows_equals_sparse_on_labels() -> N
         runs.append((h.history, model.state_dict(), model.evaluate(X, y)))
     assert runs[0] == runs[1]
     assert isinstance(model._optimizer(), nn.Adam) and model._optimizer().lr == 0.001
+
+
+def test_point_loss_of_a_sigmoid_head_is_the_loss_fit_computed_on_its_logit() -> None:
+    from nn.losses import binary_cross_entropy
+    from viz.training import point_loss
+
+    X = [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0], [-1.0, 0.5]]
+    y = [0, 1, 1, 0]
+    model = Sequential([Dense(3, activation="tanh"), Dense(1, activation="sigmoid")], seed=3)
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    h = model.fit(X, y, epochs=2, batch_size=None, verbose=0, record=True)
+    root = point_loss(model, h.history, X, y, 2)
+    with model.logits_for(binary_cross_entropy):
+        want = binary_cross_entropy([model(X[2])], [y[2]]).data
+    assert root.data == pytest.approx(want, rel=1e-12)
+    p = model(X[2]).data  # the probability: the old bug took it for the logit
+    assert root.data != pytest.approx(binary_cross_entropy([Value(p)], [1]).data, rel=1e-6)

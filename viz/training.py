@@ -262,7 +262,7 @@ def point_loss(model: Any, history: Any, X: Any, y: Any, index: int,
     import copy
 
     from nn.losses import get_loss
-    from nn.train import _rows, _targets
+    from nn.train import _logits_for, _rows, _targets
 
     rec = _recorder(history)
     rows = _rows(X, _model_nin_of(model))
@@ -280,7 +280,8 @@ def point_loss(model: Any, history: Any, X: Any, y: Any, index: int,
     for p, v in zip(twin.parameters(), rec.snapshots[epoch], strict=True):
         p.data = v
         p.grad = 0.0
-    root = loss_fn([twin(rows[index])], [targets[index]])
+    with _logits_for(twin, loss_fn):  # as fit computes it: a sigmoid head gives its logit
+        root = loss_fn([twin(rows[index])], [targets[index]])
     root.label = "loss"
     return root
 
