@@ -65,6 +65,7 @@ from .primitives import (
     refusal,
     result_as_float,
 )
+from .tape_compile import Program, compile_tape, write
 from .value import Value, to_float
 
 __all__ = ["Tape", "TracerWarning", "trace"]
@@ -229,6 +230,10 @@ class Tape:
         self.aux_slots = [_aux_slot(slots, a, i) for i, a in enumerate(aux or ())]
         self._init = init
         self._plans: dict[tuple[bool, ...], Any] = {}  # lane plans (autograd_core.lanes)
+        # The float replay compiled to Python (autograd_core.tape_compile): key True for
+        # value_and_grad, made now (the tape is made to be replayed), False for the value
+        # only, made on the first tape(*floats). None: too large to compile, interpreted.
+        self._programs: dict[bool, Program | None] = {True: compile_tape(self, grads=True)}
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -304,6 +309,10 @@ class Tape:
         values, lanes = self._arguments(args)
         if lanes is not None:
             return self._lanes(values, lanes, grads=False)[0]
+        program = self._program(grads=False)
+        if program is not None:
+            value, aux = program.run(values)
+            return (value, aux) if self.has_aux else value
         slots = self._forward(values)
         if self.has_aux:
             return slots[self.output], [slots[s] for s in self.aux_slots]
@@ -319,10 +328,32 @@ class Tape:
         values, lanes = self._arguments(args)
         if lanes is not None:
             return self._lanes(values, lanes, grads=True)
+        program = self._program(grads=True)
+        if program is not None:
+            value, aux, grads = program.run(values)
+            return ((value, aux) if self.has_aux else value), grads
         slots = self._forward(values)
         if self.has_aux:
             return (slots[self.output], [slots[s] for s in self.aux_slots]), self._backward(slots)
         return slots[self.output], self._backward(slots)
+
+    def _program(self, *, grads: bool) -> Program | None:
+        programs = self._programs
+        if grads not in programs:
+            programs[grads] = compile_tape(self, grads=grads)
+        return programs[grads]
+
+    @property
+    def compiled(self) -> bool:
+        """Whether float replays run the tape compiled to Python (:meth:`source`); False for
+        a tape too large to compile (``tape_compile.MAX_TERMS``), which is interpreted."""
+        return self._programs[True] is not None
+
+    def source(self, *, grads: bool = True) -> str:
+        """The float replay written out as Python, as it is compiled: the forward pass, one
+        line per instruction, then (``grads=True``) the backward pass, one line per
+        gradient contribution. See :mod:`autograd_core.tape_compile`."""
+        return write(self, grads=grads)[0]
 
     def _forward(self, args: list[float]) -> list[Any]:
         slots = self._init.copy()
