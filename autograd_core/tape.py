@@ -338,10 +338,11 @@ class Tape:
         return slots[self.output], self._backward(slots)
 
     def _program(self, *, grads: bool) -> Program | None:
-        programs = self._programs
-        if grads not in programs:
-            programs[grads] = compile_tape(self, grads=grads)
-        return programs[grads]
+        """The compiled replay (None: interpreted), written again if an op has changed."""
+        program = self._programs.get(grads, self)
+        if program is self or (program is not None and program.stale()):
+            program = self._programs[grads] = compile_tape(self, grads=grads)
+        return program
 
     @property
     def compiled(self) -> bool:

@@ -1,55 +1,66 @@
 """A tape written out as Python: straight-line source for its forward and backward pass.
 
 The tape interpreter (``Tape._forward`` and ``Tape._backward``) pays, for every instruction,
-a loop iteration, a look-up of the op's kind, a list of its inputs and a call of each rule.
+a turn of its loop, a look at the op's kind, a list of the inputs and a call of each rule.
 A tape does not change once traced, so all of that can be decided once: this module writes
-the tape down as one Python function, one line per operation, and compiles it. A traced
-``relu(w . x + b)`` then reads::
+the tape down as one Python function, a line per instruction, and compiles it. A traced
+neuron ``relu(w0 * 0.5 + w1 * -2.0 + b)``, as a function of its parameters, reads:
 
-    def value_and_grad(args):
-        s0, s1, s2 = args
-        s5 = sum((s0 * s3, s1 * s4), s2)
-        s6 = 0.0 if s5 <= 0 else s5
-        g6 = 1.0
-        g5 = 0.0 + g6 * (0.0 if s5 <= 0 else 1.0)
-        g0 = 0.0 + g5 * s3
-        g1 = 0.0 + g5 * s4
-        g2 = 0.0 + g5
-        return s6, [g0, g1, g2]
+>>> from autograd_core import dot, trace
+>>> tape = trace(lambda w0, w1, b: dot([w0, w1], [0.5, -2.0], bias=b).relu(), 0.1, 0.2, 0.3)
+>>> print(tape.source())
+def replay(args):
+    s0, s1, s2 = args
+    s5 = sum((s0 * 0.5, s1 * (-2.0)), s2)
+    s6 = 0.0 if s5 <= 0 else s5
+    g6 = 1.0
+    g5 = 0.0 + g6 * (0.0 if s5 <= 0 else 1.0)
+    g0 = 0.0 + g5 * 0.5
+    g1 = 0.0 + g5 * (-2.0)
+    g2 = 0.0 + g5
+    return s6, [], [g0, g1, g2]
+<BLANKLINE>
 
-(here ``s3`` and ``s4`` are constants; a real tape writes them as numbers). Each slot of
-the tape is a local variable: ``s7`` its value, ``g7`` the gradient of the output with
-respect to it. That is the chain rule spelt out: the backward half is the forward half read
-from the bottom up, every ``sK = f(sI, sJ)`` becoming ``gI += gK * df/dsI`` and
-``gJ += gK * df/dsJ``. ``Tape.source()`` shows it for any tape.
+Each slot of the tape is a local variable: ``s5`` its value, ``g5`` the derivative of the
+output with respect to it. The backward half is the chain rule spelt out: the forward half
+read from the bottom up, each gradient the sum over the uses of its slot,
+``gI = 0.0 + gK * dsK/dsI + gL * dsL/dsI + ...``, written where the backward pass reaches
+the instruction that made ``sI`` (every use of it comes later in the tape, so each ``gK``
+is complete by then). Compiled, this runs several times faster than the interpreter: no
+loop, no look-ups, every number in a local variable.
 
 **Bit for bit.** The function does what the interpreter does, in the same order, so its
 numbers are the interpreter's (and ``backward()``'s) to the last bit:
 
-- a few built-in ops whose forward and rules are plain arithmetic are written as that
-  arithmetic (``+ - *``, ``neg``, ``relu``, ``dot``, ``sum``, ``tanh``, ``exp``,
-  ``sigmoid``): the same expression on the same floats gives the same float. ``dot`` and
-  ``sum`` call the built-in ``sum`` on the same products, as the op does (its order of
-  addition, whatever the Python version's ``sum`` does, is the op's). An op is written out
-  only while it still has the forward, rules and check this module was written for;
-- every other op (``log``, ``**``, a user's ``primitive``) is called: ``s9 = op3(s4)`` and
-  ``g4 += g9 * op3_d0(s4, s9)``, its check first, as the interpreter calls them;
+- the built-in ops whose forward and rules are plain arithmetic are written as that
+  arithmetic (``+ - *``, ``neg``, ``relu``, ``dot``, ``sum``; ``tanh``, ``exp`` and
+  ``sigmoid`` call their forward and write their rule): the same expression on the same
+  floats gives the same float. ``dot`` and ``sum`` call the built-in ``sum`` on the same
+  products and the same start as the op does, so they add in its order whatever the Python
+  version's ``sum`` does. An op is written out only while it has the forward, rules and
+  check this module was written for; a tape whose op has been changed since it was compiled
+  is compiled again;
+- every other op (``log``, ``**``, a user's ``primitive``) is called, ``s9 = op3(s4)``,
+  after its domain check, and each of its rules is called into a temporary
+  (``d9_0 = op3_d0(s4, s9)``) where the interpreter calls it;
 - each gradient starts as ``0.0 +`` its first contribution, as the interpreter's list of
-  zeros does (so a ``-0.0`` becomes ``0.0`` where it does there), and contributions are
-  added in the interpreter's order. Multiplying by a constant derivative 1.0 or -1.0 is
-  written ``+= g`` or ``-= g``, the same number (NaN stays NaN; which NaN is not promised).
+  zeros does (so a ``-0.0`` becomes ``0.0`` where it does there), and its contributions are
+  added in the interpreter's order (``x += a; x += b`` is ``x = x + a + b``). A constant
+  derivative 1.0 or -1.0 is written ``+ g`` or ``- g``: the same number (NaN stays NaN; which
+  NaN is not promised).
 
 Errors are the interpreter's too: a domain check that refuses names the op and the step, a
 derivative rule that fails gets the note naming the step (found from the line it failed
 on, at no cost until then).
 
-**Safety.** Nothing a user wrote goes into the source: ops and odd constants are reached
-through variables (``op3``, ``c2``) of the function's namespace; a float constant appears
-as its ``repr`` only when that reads back as the same float.
+**Safety.** Nothing a user wrote goes into the source: ops are reached through variables
+(``op3``, ``op3_d0``) of the function's namespace, and so are constants other than floats
+whose ``repr`` reads back as the same float.
 
-**Size.** Compiling costs time and memory in proportion to the source (about a line per
-input of each instruction). Above ``MAX_TERMS`` inputs in all, a tape is not compiled and
-the interpreter replays it.
+**Size.** Compiling costs time and memory in proportion to the source, about a term per
+input of each instruction: ~10 us and ~2.5 kB of peak memory a term on CPython 3.11 (W3's
+whole-loss tape, ~70 000 terms, compiles in ~0.7 s). Above ``MAX_TERMS`` terms a tape is
+not compiled: the interpreter replays it.
 """
 
 from __future__ import annotations
@@ -64,9 +75,9 @@ from .primitives import LINEAR_BINARY, LINEAR_UNARY, VARIADIC, Op, refusal, resu
 
 __all__ = ["MAX_TERMS", "Program", "compile_tape", "count_terms", "write"]
 
-# Compiling takes about 15 us and 10 kB of peak memory per term (one input of one
-# instruction) on CPython 3.11; 2 million terms is ~30 s and ~20 GB, so stop well before.
-MAX_TERMS = 400_000
+# ~10 us and ~2.5 kB of peak memory per term (one input of one instruction) to compile: at
+# the limit about 2 s and 500 MB, once, for a replay ~5x faster than the interpreter's.
+MAX_TERMS = 200_000
 _TERMS_PER_LINE = 32  # a longer sum is written on several lines (the compiler recurses on one)
 
 
@@ -87,7 +98,7 @@ def _writes(op: Op, forward: Callable[..., str], *contributions: Callable[..., s
     _WRITTEN[op] = (op.forward, op.rules, op.check, forward, contributions, tuple(builtins))
 
 
-# A contribution of None means "g times 1.0": written ``+= g``.
+# A contribution of None is "g times 1.0", written ``+ g``; "-" is "g times -1.0", ``- g``.
 _writes(_ops.add, lambda a, b: f"{a} + {b}", lambda g, a, b, o: None,
         lambda g, a, b, o: None)
 _writes(_ops.sub, lambda a, b: f"{a} - {b}", lambda g, a, b, o: None,
@@ -97,7 +108,7 @@ _writes(_ops.mul, lambda a, b: f"{a} * {b}", lambda g, a, b, o: f"{g} * {b}",
 _writes(_ops.neg, lambda a: f"-{a}", lambda g, a, o: "-")
 _writes(_ops.relu, _relu_forward, lambda g, a, o: f"{g} * (0.0 if {a} <= 0 else 1.0)")
 _writes(_ops.tanh, lambda a: f"tanh({a})", lambda g, a, o: f"{g} * (1 - {o} * {o})",
-        builtins=[("tanh", math.tanh)])
+        builtins=[("tanh", _ops.tanh.forward)])
 _writes(_ops.exp, lambda a: f"exp({a})", lambda g, a, o: f"{g} * {o}",
         builtins=[("exp", _ops.exp.forward)])
 _writes(_ops.sigmoid, lambda a: f"sigmoid({a})", lambda g, a, o: f"{g} * ({o} * (1 - {o}))",
@@ -132,14 +143,24 @@ class Program:
     The source is not kept (it can be large); :func:`write` gives it again.
     """
 
-    __slots__ = ("_fn", "_code", "_line_step", "_first_backward_line", "_steps")
+    __slots__ = ("_fn", "_code", "_line_step", "_first_backward_line", "_steps", "_ops")
 
     def __init__(self, tape: Any, *, grads: bool) -> None:
+        # What each op was when the source was written: the interpreter reads the op table at
+        # every replay, so an op changed since (a rule fixed in a notebook) means writing again.
+        self._ops = [(op, op.forward, op.rules, op.check) for op in {s[0]: 0 for s in tape.steps}]
         source, namespace, self._line_step, self._first_backward_line = write(tape, grads=grads)
         exec(compile(source, "<tape>", "exec"), namespace)  # defines replay(), nothing else
         self._fn = namespace["replay"]
         self._code = self._fn.__code__
         self._steps = tape.steps
+
+    def stale(self) -> bool:
+        """Whether an op of the tape has been changed (its forward, rules or check) since."""
+        for op, forward, rules, check in self._ops:
+            if op.forward is not forward or op.rules is not rules or op.check is not check:
+                return True
+        return False
 
     def run(self, args: Sequence[float]) -> Any:
         """Run the compiled replay; a derivative rule that fails gets the note the
@@ -269,7 +290,7 @@ def write(tape: Any, *, grads: bool) -> tuple[str, dict[str, Any], list[int], in
     # interpreter's pass reaches I's own instruction (every use of I is later in the tape, so
     # each gK it reads is complete by then). The same additions on the same numbers as the
     # interpreter's ``grads[i] += g * d``; a rule that is called runs where the interpreter
-    # calls it, into a temporary ``dK_J``.
+    # calls it, into a temporary ``dK_J = gK * rule(...)``.
     first_backward = len(lines) + len(body) + 1
     if grads:
         constant = set(tape.constants)
@@ -303,7 +324,10 @@ def write(tape: Any, *, grads: bool) -> tuple[str, dict[str, Any], list[int], in
             if isinstance(how, tuple):
                 for i, contribution in zip(ins, how[4], strict=True):
                     term = contribution(g, *xs, o)
-                    add_to(i, g, "-") if term == "-" else add_to(i, term or g)
+                    if term == "-":
+                        add_to(i, g, "-")
+                    else:
+                        add_to(i, term or g)
             elif how == "dot":
                 n = len(ins) // 2
                 for w, x in zip(ins[:n], xs[n : 2 * n], strict=True):
@@ -323,15 +347,17 @@ def write(tape: Any, *, grads: bool) -> tuple[str, dict[str, Any], list[int], in
                             add_to(i, g, "+" if r == 1.0 else "-")
                         else:
                             add_to(i, f"{g} * {_constant_text(r) or f'{name}_d{j}'}")
+                # A called rule runs, and its derivative is multiplied by g, on a line of
+                # step k, even for a constant input: what may fail, fails at this step.
                 elif op.kind == VARIADIC:
-                    body.append((f"d{k} = spread({name}_d0([{', '.join(xs)}], {o}), {len(xs)})",
-                                 k))
+                    local = f"{name}_d0([{', '.join(xs)}], {o})"
+                    body.append((f"d{k} = spread({g}, {local}, {len(xs)})", k))
                     for j, i in enumerate(ins):
-                        add_to(i, f"{g} * d{k}[{j}]")
-                else:  # each rule runs (it may fail) even when its input is a constant
+                        add_to(i, f"d{k}[{j}]")
+                else:
                     for j, i in enumerate(ins):
-                        body.append((f"d{k}_{j} = {name}_d{j}({', '.join(xs)}, {o})", k))
-                        add_to(i, f"{g} * d{k}_{j}")
+                        body.append((f"d{k}_{j} = {g} * {name}_d{j}({', '.join(xs)}, {o})", k))
+                        add_to(i, f"d{k}_{j}")
         if tape.output < tape.n_inputs:  # the value is an argument (there are no steps)
             body.append((f"g{tape.output} = 1.0", -1))
         reached = [s in terms or s == tape.output for s in range(tape.n_inputs)]
@@ -348,10 +374,10 @@ def write(tape: Any, *, grads: bool) -> tuple[str, dict[str, Any], list[int], in
     return "\n".join(lines) + "\n", namespace, line_step, first_backward
 
 
-def _spread(local: Any, n: int) -> tuple[Any, ...]:
-    """A variadic rule's derivatives as a tuple of ``n``; a ValueError for another number,
-    as the interpreter's ``zip(..., strict=True)`` gives."""
-    return tuple(d for _, d in zip(range(n), local, strict=True))
+def _spread(g: Any, local: Any, n: int) -> tuple[Any, ...]:
+    """``g`` times each of a variadic rule's ``n`` derivatives; a ValueError for another
+    number of them, as the interpreter's ``zip(..., strict=True)`` gives."""
+    return tuple(g * d for _, d in zip(range(n), local, strict=True))
 
 
 def count_terms(steps: Sequence[tuple[Op, tuple[int, ...], int]]) -> int:
