@@ -46,6 +46,7 @@ from .primitives import (
     refusal,
     result_as_float,
 )
+from .value import Value, to_float
 
 INSTALL_HINT = "pip install 'autograd-core[fast]'"
 
@@ -136,16 +137,102 @@ class Group:
         raise NotImplementedError
 
 
+def _array_forward(op: Op) -> Callable[..., Any]:
+    """The op's forward function for arrays: its array version, else the float one."""
+    fwd = (op.array or {}).get("forward", op.forward)
+    if not callable(fwd):
+        raise TypeError(
+            f"op {op.name!r}: array['forward'] must be a function of arrays, got "
+            f"{type(fwd).__name__} {fwd!r:.60}"
+        )
+    return fwd
+
+
 def _array_rules(op: Op) -> tuple[Any, ...]:
     """The op's derivative rules for arrays: its array rules when it has them."""
     arr = op.array or {}
     if op.kind in (UNARY, BINARY, VARIADIC) and "rules" in arr:
-        return tuple(r if callable(r) else _const(float(r)) for r in arr["rules"])
+        rules = []
+        for i, r in enumerate(arr["rules"]):
+            if callable(r):
+                rules.append(r)
+            elif isinstance(r, (int, float)) and not isinstance(r, bool):
+                rules.append(_const(float(r)))
+            else:
+                raise TypeError(
+                    f"op {op.name!r}: array['rules'][{i}] must be a function (*inputs, out) "
+                    f"of arrays or a number, got {type(r).__name__} {r!r:.60}"
+                )
+        return tuple(rules)
     return op.rules
 
 
 def _const(c: float) -> Callable[..., float]:
     return lambda *_: c
+
+
+# What an op's array functions return is checked where it is used: an elementwise result has
+# exactly the shape of its inputs' block, holds real numbers, and is an array (a number or a
+# list would broadcast silently, or fail deep inside NumPy). The engine's ops pass the first,
+# cheap test; anything else is converted (ints, float32) or refused, naming the op.
+def _forward_result(op: Op, r: Any, shape: tuple[int, ...]) -> Any:
+    """``r``, the array forward's result on inputs of ``shape``, as a float64 array."""
+    np = numpy_or_error()
+    if type(r) is np.ndarray and r.dtype == np.float64 and r.shape == shape:
+        return r
+    what = f"the array forward of op {op.name!r}"
+    need = f"it must return a NumPy array of real numbers, one value per lane (shape {shape})"
+    return _real_array(r, shape, what, need, exact=True)
+
+
+def _rule_result(op: Op, i: int | None, d: Any, shape: tuple[int, ...]) -> Any:
+    """``d``, an array rule's local derivative for outputs of ``shape``: a number, or a real
+    array of that shape (or one that broadcasts to it: a number shared by the lanes)."""
+    if type(d) is float:
+        return d
+    np = numpy_or_error()
+    if type(d) is np.ndarray and d.dtype == np.float64 and d.shape == shape:
+        return d
+    what = (f"array derivative rule #{i} of op {op.name!r}" if i is not None else
+            f"the array derivative rule of variadic op {op.name!r} (one of its derivatives)")
+    if isinstance(d, (int, float, np.integer, np.floating)) and not isinstance(
+            d, (bool, np.bool_)):
+        return float(d)
+    need = f"it must return a number or a NumPy array of real numbers of shape {shape}"
+    return _real_array(d, shape, what, need, exact=False)
+
+
+def _real_array(r: Any, shape: tuple[int, ...], what: str, need: str, *, exact: bool) -> Any:
+    np = numpy_or_error()
+    if isinstance(r, (list, tuple)):
+        raise TypeError(f"{what} returned a {type(r).__name__}; {need} (np.asarray(...) of it)")
+    if isinstance(r, Value) or not isinstance(r, (np.ndarray, np.generic, int, float)):
+        raise TypeError(f"{what} returned {type(r).__name__} {r!r:.60}; {need}")
+    arr = np.asarray(r)
+    if arr.dtype.kind not in "fiu":
+        raise TypeError(
+            f"{what} returned {'an array' if arr.ndim else 'a number'} of dtype {arr.dtype}; "
+            f"{need} (not bool, complex or objects: (x > 0) * 1.0 for a 0/1 mask)"
+        )
+    if exact and arr.ndim == 0:
+        raise ValueError(
+            f"{what} returned a number ({float(arr)!r}) for lanes of shape {shape}; {need} "
+            "(np.full_like(x, c) for a constant)"
+        )
+    if exact:
+        ok = arr.shape == shape
+    else:
+        try:
+            ok = np.broadcast_shapes(arr.shape, shape) == shape
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ValueError(
+            f"{what} returned an array of shape {arr.shape} for lanes of shape {shape}; {need}. "
+            "Array versions are elementwise: they are given 1-d lanes, or a 2-D block (one row "
+            "per instruction, one column per lane), and keep that shape"
+        )
+    return arr.astype(np.float64)
 
 
 def _local(op: Op, rules: Sequence[Any], xs: list[Any], out: Any) -> Sequence[Any]:
@@ -157,6 +244,26 @@ def _local(op: Op, rules: Sequence[Any], xs: list[Any], out: Any) -> Sequence[An
     return [r(*xs, out) for r in rules]
 
 
+def _checked_local(op: Op, rules: Sequence[Any], xs: list[Any], out: Any,
+                   shape: tuple[int, ...]) -> list[Any]:
+    """The local derivatives from the array rules, each checked by :func:`_rule_result`."""
+    local = _local(op, rules, xs, out)
+    if op.kind == VARIADIC:
+        if not isinstance(local, (list, tuple)):
+            raise TypeError(
+                f"the array derivative rule of variadic op {op.name!r} must return a list of "
+                f"{len(xs)} derivatives, one per input; it returned {type(local).__name__} "
+                f"{local!r:.60}"
+            )
+        if len(local) != len(xs):
+            raise ValueError(
+                f"the array derivative rule of variadic op {op.name!r} returned {len(local)} "
+                f"derivative(s) for {len(xs)} inputs; it must return one per input"
+            )
+        return [_rule_result(op, None, d, shape) for d in local]
+    return [_rule_result(op, i, d, shape) for i, d in enumerate(local)]
+
+
 class Elementwise(Group):
     """One op on many slots of one level: each input a (members x B) block, or (members x 1)
     for numbers read by every lane; or (members,) when nothing differs between lanes."""
@@ -164,7 +271,7 @@ class Elementwise(Group):
     def __init__(self, op: Op, steps: list[int], ins: list[tuple[bool, Rows]], out: Rows,
                  lanes_out: bool) -> None:
         self.op, self.steps, self.ins, self.out, self.lanes_out = op, steps, ins, out, lanes_out
-        self.fwd = (op.array or {}).get("forward", op.forward)
+        self.fwd = _array_forward(op)
         self.rules = _array_rules(op)
         self.name = op.name
 
@@ -176,13 +283,15 @@ class Elementwise(Group):
     def forward(self, L: Any, F: Any) -> None:
         xs = self._inputs(L, F)
         r = self.fwd(xs) if self.op.kind == VARIADIC else self.fwd(*xs)
-        (L if self.lanes_out else F)[self.out.at] = r
+        shape = (len(self.steps), L.shape[1]) if self.lanes_out else (len(self.steps),)
+        (L if self.lanes_out else F)[self.out.at] = _forward_result(self.op, r, shape)
 
     def backward(self, L: Any, F: Any, GL: Any, GF: Any) -> None:
         g = (GL if self.lanes_out else GF)[self.out.at]
         xs = self._inputs(L, F)
         out = (L if self.lanes_out else F)[self.out.at]
-        for (lane, rows), d in zip(self.ins, _local(self.op, self.rules, xs, out), strict=True):
+        local = _checked_local(self.op, self.rules, xs, out, g.shape)
+        for (lane, rows), d in zip(self.ins, local, strict=True):
             c = g * d
             if lane:
                 rows.add(GL, c)
@@ -266,9 +375,12 @@ class Single(Group):
         self.by_lane = lanes_out and arr is None
         self.on_arrays = lanes_out and arr is not None
         if self.on_arrays:
-            self.fwd = arr.get("forward", op.forward)
+            self.fwd = _array_forward(op)
             self.rules = _array_rules(op)
             self.check = arr.get("check") or (op.check and _per_lane_check(op.check))
+            if self.check is not None and not callable(self.check):
+                raise TypeError(f"op {op.name!r}: array['check'] must be a function of the "
+                                f"inputs, got {type(self.check).__name__}")
         else:
             self.fwd, self.rules, self.check = op.forward, op.rules, op.check
             if self.by_lane:
@@ -281,7 +393,13 @@ class Single(Group):
         op = self.op
         xs = self._inputs(L, F)
         if self.by_lane:
-            L[self.out] = [op.evaluate(_lane(xs, j)) for j in range(L.shape[1])]
+            row = L[self.out]
+            for j in range(L.shape[1]):
+                try:
+                    row[j] = op.evaluate(_lane(xs, j))
+                except Exception as exc:
+                    exc.add_note(f"(in lane {j} of {L.shape[1]})")
+                    raise
             return
         if self.check is not None:
             err = self.check(*xs)
@@ -289,7 +407,7 @@ class Single(Group):
                 raise replay_note(refusal(op, err, xs), op, self.steps[0])
         r = self.fwd(xs) if op.kind == VARIADIC else self.fwd(*xs)
         if self.lanes_out:
-            L[self.out] = r
+            L[self.out] = _forward_result(op, r, (L.shape[1],))
         else:
             F[self.out] = r if type(r) is float else result_as_float(op, r)
 
@@ -306,7 +424,7 @@ class Single(Group):
         if self.by_lane:
             local = _lane_by_lane_rules(self.op, xs, out, L.shape[1])
         else:
-            local = _local(self.op, self.rules, xs, out)
+            local = _checked_local(self.op, self.rules, xs, out, g.shape)
         for (lane, i), d in zip(self.ins, local, strict=True):
             c = g * d
             if lane:
@@ -338,13 +456,24 @@ def _per_lane_check(check: Callable[..., Any]) -> Callable[..., Any]:
 def _lane_by_lane_rules(op: Op, xs: list[Any], out: Any, lanes: int) -> list[Any]:
     """An op's float rules, lane by lane: one array of local derivatives per input."""
     np = numpy_or_error()
-    columns = []
+    columns = np.empty((lanes, len(xs)))
     for j in range(lanes):
         at = _lane(xs, j)
         o = float(out[j])
-        columns.append(_local(op, op.rules, at, o) if op.kind == VARIADIC else
-                       [r if isinstance(r, float) else r(*at, o) for r in op.rules])
-    return list(np.array(columns, dtype=np.float64).T)
+        try:
+            local = (_local(op, op.rules, at, o) if op.kind == VARIADIC else
+                     [r if isinstance(r, float) else r(*at, o) for r in op.rules])
+            if len(local) != len(xs):
+                raise ValueError(
+                    f"the derivative rule of variadic op {op.name!r} returned {len(local)} "
+                    f"derivative(s) for {len(xs)} inputs; it must return one per input")
+            for i, d in enumerate(local):
+                columns[j, i] = d if type(d) is float else to_float(
+                    d, f"derivative rule #{i} of op {op.name!r} (on floats)")
+        except Exception as exc:
+            exc.add_note(f"(in lane {j} of {lanes})")
+            raise
+    return list(columns.T)
 
 
 _warned_ops: set[str] = set()
@@ -481,9 +610,10 @@ class Plan:
             for group in self.groups:
                 try:
                     group.forward(L, F)
-                except (TypeError, ValueError) as exc:
+                except Exception as exc:
                     if not any("replaying a tape" in n for n in getattr(exc, "__notes__", ())):
-                        exc.add_note(f"(replaying a tape on lanes: op group {group.name!r})")
+                        exc.add_note(f"(replaying a tape on lanes: op group {group.name!r}, "
+                                     f"tape step {group.steps[0]})")
                     raise
             lane, row = self.output
             value = L[row].copy() if lane else np.full(lanes, F[row])
@@ -500,7 +630,7 @@ class Plan:
             for group in reversed(self.groups):
                 try:
                     group.backward(L, F, GL, GF)
-                except (TypeError, ValueError) as exc:
+                except Exception as exc:
                     exc.add_note(f"(in the derivative rule of op group {group.name!r}, "
                                  f"tape step {group.steps[0]})")
                     raise
