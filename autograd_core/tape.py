@@ -15,6 +15,13 @@ its use. Replaying the tape is a loop over that list:
 No ``Value`` is made and nothing is sorted again. This module is another interpreter of the
 same op table, next to ``graph.py`` (rules over Value nodes) and ``forward.py`` (tangents).
 
+**Compiled.** On floats the loop itself goes too: when traced, the tape is written out as
+one straight-line Python function, a line per instruction (``s7 = s3 * s5``) and then a
+line per gradient (``g3 = 0.0 + g9 + g7 * s5``), and compiled once
+(:mod:`autograd_core.tape_compile`; ``tape.source()`` shows it). It applies the same ops in
+the same order, so its numbers are the loop's bit for bit, several times faster. The loop
+stays for a tape too large to compile (``tape.compiled`` says which).
+
 **Lanes.** Any argument may be a 1-d NumPy array; all arrays have one length B. The tape then
 runs once with array arithmetic over the B *lanes* (one lane per example): the same
 instructions, each op's array version (``Op.array``: a ``where`` in place of a branch,
@@ -197,7 +204,8 @@ class Tape:
 
     Made by :func:`trace`. ``steps`` lists the instructions ``(op, input slots, output
     slot)``; slots ``0 .. n_inputs - 1`` are the arguments, then come constants (in
-    ``constants``, slot -> number) and the ops' results.
+    ``constants``, slot -> number) and the ops' results. ``source()`` shows the float replay
+    as the Python it is compiled to.
     """
 
     def __init__(self, root: Value, inputs: Sequence[Value], *, n_args: int,

@@ -73,7 +73,7 @@ from . import ops as _ops
 from .lanes import replay_note
 from .primitives import LINEAR_BINARY, LINEAR_UNARY, VARIADIC, Op, refusal, result_as_float
 
-__all__ = ["MAX_TERMS", "Program", "compile_tape", "count_terms", "write"]
+__all__ = ["MAX_TERMS", "Program", "changed", "compile_tape", "count_terms", "op_state", "write"]
 
 # ~10 us and ~2.5 kB of peak memory per term (one input of one instruction) to compile: at
 # the limit about 2 s and 500 MB, once, for a replay ~5x faster than the interpreter's.
@@ -148,7 +148,7 @@ class Program:
     def __init__(self, tape: Any, *, grads: bool) -> None:
         # What each op was when the source was written: the interpreter reads the op table at
         # every replay, so an op changed since (a rule fixed in a notebook) means writing again.
-        self._ops = [(op, op.forward, op.rules, op.check) for op in {s[0]: 0 for s in tape.steps}]
+        self._ops = op_state(tape.steps)
         source, namespace, self._line_step, self._first_backward_line = write(tape, grads=grads)
         exec(compile(source, "<tape>", "exec"), namespace)  # defines replay(), nothing else
         self._fn = namespace["replay"]
@@ -157,10 +157,7 @@ class Program:
 
     def stale(self) -> bool:
         """Whether an op of the tape has been changed (its forward, rules or check) since."""
-        for op, forward, rules, check in self._ops:
-            if op.forward is not forward or op.rules is not rules or op.check is not check:
-                return True
-        return False
+        return changed(self._ops)
 
     def run(self, args: Sequence[float]) -> Any:
         """Run the compiled replay; a derivative rule that fails gets the note the
@@ -185,6 +182,19 @@ class Program:
                 line = tb.tb_lineno
             tb = tb.tb_next
         return line
+
+
+def op_state(steps: Sequence[tuple[Op, tuple[int, ...], int]]) -> list[tuple[Any, ...]]:
+    """What each op of ``steps`` is now: ``(op, forward, rules, check)``, once per op."""
+    return [(op, op.forward, op.rules, op.check) for op in dict.fromkeys(s[0] for s in steps)]
+
+
+def changed(state: list[tuple[Any, ...]]) -> bool:
+    """Whether an op of an :func:`op_state` has been given another forward, rules or check."""
+    for op, forward, rules, check in state:
+        if op.forward is not forward or op.rules is not rules or op.check is not check:
+            return True
+    return False
 
 
 def _constant_text(c: Any) -> str | None:
