@@ -356,7 +356,11 @@ class Tape:
     def compiled(self) -> bool:
         """Whether float replays run the tape compiled to Python (:meth:`source`); False for
         a tape too large to compile (``tape_compile.MAX_TERMS``), which is interpreted."""
-        return self._programs[True] is not None
+        return self._program(grads=True) is not None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A compiled function does not pickle: it is compiled again where the tape is loaded.
+        return {**self.__dict__, "_programs": {}}
 
     def source(self, *, grads: bool = True) -> str:
         """The float replay written out as Python, as it is compiled: the forward pass, one

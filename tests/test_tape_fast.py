@@ -327,3 +327,13 @@ def test_a_bare_ops_rule_returning_junk_fails_at_its_own_step():
     got = compiled(tape, (2.0,))
     assert got[0] == "error" and got == interpreter(tape, (2.0,))
     assert got[3] == ("(in the derivative rule of op 'fast_bare_rule', tape step 1)",)
+
+
+def test_a_tape_pickles_and_is_compiled_again_when_loaded():
+    import copy
+    import pickle
+
+    tape = trace(lambda x, y: dot([x, y], [y, 2.0]).tanh() * x, 0.5, 2.0)
+    for loaded in (pickle.loads(pickle.dumps(tape)), copy.deepcopy(tape)):
+        assert loaded.compiled
+        assert compiled(loaded, (1.5, -0.5)) == compiled(tape, (1.5, -0.5))
