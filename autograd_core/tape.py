@@ -209,7 +209,7 @@ class Tape:
     """
 
     def __init__(self, root: Value, inputs: Sequence[Value], *, n_args: int,
-                 aux: Sequence[Value] | None = None) -> None:
+                 aux: Sequence[Value] | None = None, compile: bool = True) -> None:
         slots: dict[Value, int] = {}
         init: list[Any] = []
         for leaf in inputs:
@@ -239,9 +239,11 @@ class Tape:
         self._init = init
         self._plans: dict[tuple[bool, ...], Any] = {}  # lane plans (autograd_core.lanes)
         # The float replay compiled to Python (autograd_core.tape_compile): key True for
-        # value_and_grad, made now (the tape is made to be replayed), False for the value
-        # only, made on the first tape(*floats). None: too large to compile, interpreted.
-        self._programs: dict[bool, Program | None] = {True: compile_tape(self, grads=True)}
+        # value_and_grad, made now (the tape is made to be replayed; compile=False, for a
+        # tape replayed on lanes only: on the first value_and_grad on floats), False for the
+        # value only, made on the first tape(*floats). None: too large, interpreted.
+        self._programs: dict[bool, Program | None] = (
+            {True: compile_tape(self, grads=True)} if compile else {})
 
     def __len__(self) -> int:
         return len(self.steps)

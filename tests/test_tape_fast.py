@@ -337,3 +337,15 @@ def test_a_tape_pickles_and_is_compiled_again_when_loaded():
     for loaded in (pickle.loads(pickle.dumps(tape)), copy.deepcopy(tape)):
         assert loaded.compiled
         assert compiled(loaded, (1.5, -0.5)) == compiled(tape, (1.5, -0.5))
+
+
+def test_a_tape_made_with_compile_false_compiles_on_its_first_float_replay():
+    from autograd_core.tape import Tape
+
+    x, y = Value(0.5), Value(2.0)
+    root = (x * y).tanh() + x
+    tape = Tape(root, [x, y], n_args=2, compile=False)
+    assert tape._programs == {}
+    first = outcome(lambda: tape.value_and_grad(1.0, 3.0))
+    assert tape._programs[True] is not None and tape.compiled
+    assert first == compiled(tape, (1.0, 3.0)) == interpreter(tape, (1.0, 3.0))
