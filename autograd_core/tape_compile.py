@@ -76,8 +76,9 @@ from .primitives import LINEAR_BINARY, LINEAR_UNARY, VARIADIC, Op, refusal, resu
 __all__ = ["MAX_TERMS", "Program", "changed", "compile_tape", "count_terms", "op_state", "write"]
 
 # ~10 us and ~2.5 kB of peak memory per term (one input of one instruction) to compile: at
-# the limit about 2 s and 500 MB, once, for a replay ~5x faster than the interpreter's.
-MAX_TERMS = 200_000
+# the limit about 1.5 s and 400 MB, once, for a replay ~5x faster than the interpreter's.
+# W3's whole-loss tape (100 points through a 2-16-16-1 MLP) has ~70 000 terms.
+MAX_TERMS = 150_000
 _TERMS_PER_LINE = 32  # a longer sum is written on several lines (the compiler recurses on one)
 
 
