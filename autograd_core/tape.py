@@ -356,8 +356,9 @@ class Tape:
 
     @property
     def compiled(self) -> bool:
-        """Whether float replays run the tape compiled to Python (:meth:`source`); False for
-        a tape too large to compile (``tape_compile.MAX_TERMS``), which is interpreted."""
+        """Whether float replays run the tape compiled to Python (:meth:`source`, compiled
+        now if it was not yet); False for a tape too large to compile
+        (``tape_compile.MAX_TERMS``), which is interpreted."""
         return self._program(grads=True) is not None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -367,7 +368,7 @@ class Tape:
     def source(self, *, grads: bool = True) -> str:
         """The float replay written out as Python, as it is compiled: the forward pass, one
         line per instruction, then (``grads=True``) the backward pass, one line per
-        gradient contribution. See :mod:`autograd_core.tape_compile`."""
+        gradient (the sum of its contributions). See :mod:`autograd_core.tape_compile`."""
         return write(self, grads=grads)[0]
 
     def _forward(self, args: list[float]) -> list[Any]:
