@@ -11,9 +11,14 @@ loss and its gradient, the numbers ``backward()`` gives on the batch's graph (to
 What can be compiled: a model and a loss that compute with ops only (no ``if`` on a Value,
 no ``float()`` of one), and a loss that is a mean over the examples of the batch, which all
 of ``nn.losses`` are. A target is given to the loss as Values (an int class label for
-cross-entropy as a one-hot row), so that it can differ between lanes. Before training, one
-small batch is computed both ways and must agree to 1e-9; anything else is a ``ValueError``
-saying to train with ``compile=False``.
+cross-entropy as a one-hot row, also when the loss is a function of one's own that reads the
+label as a number), so that it can differ between lanes; a plain number among the model's
+outputs is a constant. Before training, the first batch and a few batches of examples from
+across the data (spread evenly, and each target's smallest and largest) are computed both
+ways and must agree to 1e-9 (NaN agreeing with NaN): that catches what the tracer cannot see,
+a branch on ``x.data`` in the model or the loss, even on sorted data whose first batch takes
+one path. Anything else is a ``ValueError`` (a ``TypeError`` for a model output that is no
+number) saying to train with ``compile=False``, before any parameter changes.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_core import TracerWarning, Value, no_grad, trace
+from autograd_core import TracerWarning, Value, no_grad, sum_of, trace
 from autograd_core.lanes import numpy_or_error, plan_for
 
 from . import losses as _losses
@@ -45,27 +50,74 @@ class CompiledLoss:
         nin = len(rows[0])
         with no_grad():
             example_out = model([Value(v) for v in rows[0]])
-        self.single = isinstance(example_out, Value)
+        self.single = not isinstance(example_out, (list, tuple))
+        for o in [example_out] if self.single else example_out:
+            if not _is_number(o):
+                raise TypeError(
+                    f"compile=True: the model returned {type(o).__name__} {o!r:.40} as an "
+                    "output, not a Value (or a list of Values); a tape replays Values only. "
+                    "Train with compile=False, or make the model return Values"
+                )
         self.nout = 1 if self.single else len(example_out)
-        self.one_hot = _base(loss_fn) is _losses.cross_entropy
-        encoded = self.encode(targets, "y")
-        self.width = len(encoded[0])
-        self.nested = not _is_number(targets[0]) or self.one_hot
         self.nin = nin
+        self.columns = np.array(rows, dtype=np.float64).T.copy()
+        # An int class label for cross-entropy goes in as a one-hot row (a label read as a
+        # number would be the first example's class for every lane). A loss of one's own on
+        # several outputs gets the label as one Value first, and the row if it does not use it.
+        self.one_hot = _base(loss_fn) is _losses.cross_entropy
+        self._trace(rows)
+        if (not self.one_hot and self.nout > 1 and _is_number(targets[0])
+                and not self._uses_targets()):
+            self.one_hot = True
+            self._trace(rows)
+        lane_args = (True,) * (nin + self.width) + (False,) * len(self.params)
+        self.plan = plan_for(self.tape, lane_args)
+        self._validation: tuple[Any, ...] | None = None
+
+    def _trace(self, rows: list[list[float]]) -> None:
+        np = numpy_or_error()
+        encoded = self.encode(self.targets, "y")
+        self.width = len(encoded[0])
+        self.nested = not _is_number(self.targets[0]) or self.one_hot
+        model, loss_fn, nin = self.model, self.loss_fn, self.nin
+        aux_on_path = [True]
 
         def example_loss(*args: Value) -> tuple[Value, list[Value]]:
-            out = model(list(args[:nin]))
+            out = _as_values(model(list(args[:nin])))
             t = list(args[nin:]) if self.nested else args[nin]
             loss = loss_fn([out], [t])
             if not isinstance(loss, Value):
                 raise TypeError(
                     f"the loss function must return a Value, got {type(loss).__name__}")
-            return loss, [out] if isinstance(out, Value) else list(out)
+            outs = [out] if isinstance(out, Value) else list(out)
+            if not aux_on_path[0]:
+                # The loss does not compute from the outputs the metrics read (a softmax's
+                # probabilities, when the loss takes their logits): 0 * their sum puts them
+                # on the tape, adding exactly 0 to the loss and to every gradient.
+                loss = loss + sum_of(outs) * 0.0
+            return loss, outs
+
+        def traced() -> Any:
+            return trace(example_loss, *rows[0], *encoded[0], params=self.params,
+                         has_aux=True)
 
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always", TracerWarning)
-            self.tape = trace(example_loss, *rows[0], *encoded[0], params=self.params,
-                              has_aux=True)
+            try:
+                try:
+                    self.tape = traced()
+                except ValueError as exc:
+                    if "not on the way" not in str(exc):
+                        raise
+                    aux_on_path[0] = False
+                    self.tape = traced()
+            except (TypeError, ValueError) as exc:
+                if "compile=" in str(exc):
+                    raise
+                raise type(exc)(
+                    f"compile=True: tracing the per-example loss failed: {exc}. Train with "
+                    "compile=False"
+                ) from exc
         looked = [w for w in seen if issubclass(w.category, TracerWarning)]
         if looked:
             raise ValueError(
@@ -75,10 +127,13 @@ class CompiledLoss:
             )
         for w in seen:  # anything else is the caller's to see
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        self.columns = np.array(rows, dtype=np.float64).T.copy()
         self.target_columns = np.array(encoded, dtype=np.float64).T.copy()
-        lane_args = (True,) * (nin + self.width) + (False,) * len(self.params)
-        self.plan = plan_for(self.tape, lane_args)
+
+    def _uses_targets(self) -> bool:
+        """Whether the tape reads the target arguments (else the loss read their numbers)."""
+        read = {i for _, ins, _ in self.tape.steps for i in ins}
+        read.add(self.tape.output)
+        return any(s in read for s in range(self.nin, self.nin + self.width))
 
     # ------------------------------------------------------------------ targets
     def encode(self, targets: Sequence[Any], what: str) -> list[list[float]]:
@@ -112,11 +167,21 @@ class CompiledLoss:
         return self._run(self.columns[:, idx], self.target_columns[:, idx], grads)
 
     def on(self, rows: list[list[float]], targets: list[Any]) -> tuple[float, list[Any]]:
-        """Mean loss and outputs on other data (validation), recording nothing."""
+        """Mean loss and outputs on other data (validation), recording nothing. The data are
+        checked and made arrays once (the same lists again, as fit gives every epoch, reuse
+        them)."""
         np = numpy_or_error()
-        x = np.array(rows, dtype=np.float64).T
-        t = np.array(self.encode(targets, "y_val"), dtype=np.float64).T
-        return self._run(x, t, False)
+        cached = self._validation
+        if cached is None or cached[0] is not rows or cached[1] is not targets:
+            x = np.array(rows, dtype=np.float64).T
+            t = np.array(self.encode(targets, "y_val"), dtype=np.float64).T
+            if t.shape[0] != self.width:
+                raise ValueError(
+                    f"compile=True: y_val's targets have {t.shape[0]} value(s) each, y's have "
+                    f"{self.width}; give validation targets of the training targets' form"
+                )
+            self._validation = cached = (rows, targets, x, t)
+        return self._run(cached[2], cached[3], False)
 
     def _run(self, x: Any, t: Any, grads: bool) -> tuple[float, list[Any]]:
         np = numpy_or_error()
@@ -133,8 +198,29 @@ class CompiledLoss:
 
     # ------------------------------------------------------------------ agreement
     def check_against_interpreter(self, idx: Sequence[int]) -> None:
-        """The tape's mean loss and gradient on ``idx`` equal the interpreter's to 1e-9, or a
-        ValueError that says what differed."""
+        """The tape's mean loss and gradient equal the interpreter's to 1e-9 on the batch
+        ``idx`` and on batches as large of examples from across the data (spread evenly, and
+        the smallest and largest target of each kind), or a ValueError saying what differed.
+
+        A model or loss that reads a Value's number (``.data``) is not seen by the tracer;
+        such a tape is right only for examples that take the path the first one took, which
+        a first batch of sorted data may all do. NaN and infinities agree with themselves."""
+        idx = list(idx)
+        for batch in [idx, *_chunks(self._spread(), len(idx))]:
+            self._check_batch(batch)
+
+    def _spread(self) -> list[int]:
+        np = numpy_or_error()
+        n = self.columns.shape[1]
+        picks = [round(k * (n - 1) / 7) for k in range(8)]
+        for column in self.target_columns[:4]:
+            finite = np.isfinite(column)
+            if finite.any():
+                column = np.where(finite, column, np.nan)
+                picks += [int(np.nanargmin(column)), int(np.nanargmax(column))]
+        return list(dict.fromkeys(picks))
+
+    def _check_batch(self, idx: list[int]) -> None:
         preds = [self.model(list(map(Value, self.columns[:, i].tolist()))) for i in idx]
         want = self.loss_fn(preds, [self._target(i) for i in idx])
         for p in self.params:
@@ -145,15 +231,16 @@ class CompiledLoss:
         got_grads = [p.grad for p in self.params]
         for p in self.params:
             p.grad = 0.0
-        scale = max([abs(want.data)] + [abs(g) for g in want_grads] + [1e-300])
-        worst = max([abs(got - want.data)] + [abs(a - b) for a, b in
-                                              zip(got_grads, want_grads, strict=True)])
+        pairs = [(got, want.data), *zip(got_grads, want_grads, strict=True)]
+        scale = max([abs(b) for _, b in pairs if math.isfinite(b)] + [1e-300])
+        worst = max([_difference(a, b) for a, b in pairs])
         if not worst <= AGREEMENT * scale:
             raise ValueError(
-                f"compile=True: the traced loss disagrees with the interpreted one on a first "
-                f"batch (loss {got!r} vs {want.data!r}, largest difference {worst:.3g}): the "
-                "model or the loss is not a mean over examples of ops on Values (a loss "
-                "reading numbers from its targets, say). Train with compile=False"
+                f"compile=True: the traced loss disagrees with the interpreted one on a batch "
+                f"of examples {idx[:8]} (loss {got!r} vs {want.data!r}, largest difference "
+                f"{worst:.3g}): the model or the loss is not a mean over examples of ops on "
+                "Values (a branch on x.data, a loss reading numbers from its targets, a sum "
+                "instead of a mean, say). Train with compile=False"
             )
 
     def _target(self, i: int) -> Any:
@@ -165,8 +252,31 @@ def _base(loss_fn: Any) -> Any:
 
 
 def _is_number(t: Any) -> bool:
-    return isinstance(t, (int, float, Value)) or (
-        hasattr(t, "__float__") and not hasattr(t, "__len__"))
+    return isinstance(t, (int, float, Value)) or (hasattr(t, "__float__") and (
+        not hasattr(t, "__len__") or getattr(t, "ndim", None) == 0))
+
+
+def _as_values(out: Any) -> Any:
+    """The model's output with any plain number in it as a constant Value (the interpreter's
+    losses take numbers as constants too); Values, and a list of them, as they are."""
+    if isinstance(out, Value):
+        return out
+    if not isinstance(out, (list, tuple)):
+        return Value(_as_float(out))
+    if all(isinstance(o, Value) for o in out):
+        return out  # as it is: a softmax's probabilities keep their .logits
+    return [o if isinstance(o, Value) else Value(_as_float(o)) for o in out]
+
+
+def _difference(a: float, b: float) -> float:
+    """|a - b|, 0 for the same infinity or NaN against NaN."""
+    if a == b or (a != a and b != b):
+        return 0.0
+    return abs(a - b) if math.isfinite(a - b) else math.inf
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[k : k + size] for k in range(0, len(items), size)]
 
 
 def _as_float(v: Any) -> float:
