@@ -410,7 +410,8 @@ def w3_float_tape_setup(points: Sequence[tuple[float, float]] | None = None,
     ``nn.MLP``, traced once with the parameters as the tape's only arguments.
 
     It is exactly the W3-nn graph: the points and labels become constants of the tape, so a
-    replay on floats gives W3-nn's numbers bit for bit.
+    replay on floats gives W3-nn's numbers bit for bit. Where the tape compiles its float
+    replay (``tape.compiled``), that happens here, before the steps.
     """
     from autograd_core import Value, trace
 
@@ -418,6 +419,7 @@ def w3_float_tape_setup(points: Sequence[tuple[float, float]] | None = None,
         points, labels = moons()
     model, params = nn_mlp(initial_parameters())
     tape = trace(lambda: w3_loss(Value, model, params, points, labels), params=params)
+    getattr(tape, "compiled", None)  # the property compiles the replay if not done yet
     return tape, [p.data for p in params]
 
 

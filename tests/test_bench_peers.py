@@ -79,6 +79,9 @@ def test_float_tape_child_reports_w3_nn_numbers() -> None:
     want, _ = _w3_nn(*W.moons(), steps=2)
     assert res["losses"] == want
     assert res["model"].startswith("W3-nn's loss traced once (") and res["trace"] > 0
+    tape, _ = W.w3_float_tape_setup()
+    if getattr(tape, "compiled", False):  # compiled in setup, so not in the first step's time
+        assert res["model"].endswith("steps), compiled float replay")
     assert set(res["median"]) == {"steps", "step"}
 
 
@@ -269,6 +272,7 @@ def test_digits_report_gives_the_ratio_and_checks_the_accuracy() -> None:
                run._key(tasks[1]): {"median": {"train": 0.8}, "figures": dict(fig)}}
     table, targets, failures = run.build_report(results, tasks, {})
     assert failures == [] and targets[-1]["met"] is True and targets[-1]["value"] == "20.0x"
+    assert table[0].startswith("digits demo training")  # no empty W3 table above it
     assert "| digits | training time | 16.00 s | 800.0 ms | 20.0x |" in table
     assert "| digits | held-out accuracy | 97.50% | 97.50% | - |" in table
     results[run._key(tasks[1])]["figures"] = {"val_accuracy": 0.97, "loss": 0.04}
