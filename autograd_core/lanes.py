@@ -277,8 +277,8 @@ class Elementwise(Group):
 
     def _inputs(self, L: Any, F: Any) -> list[Any]:
         if not self.lanes_out:
-            return [F[r.at] for _, r in self.ins]
-        return [L[r.at] if lane else F[r.at][:, None] for lane, r in self.ins]
+            return _read_only([F[r.at] for _, r in self.ins])
+        return _read_only([L[r.at] if lane else F[r.at][:, None] for lane, r in self.ins])
 
     def forward(self, L: Any, F: Any) -> None:
         xs = self._inputs(L, F)
@@ -290,6 +290,7 @@ class Elementwise(Group):
         g = (GL if self.lanes_out else GF)[self.out.at]
         xs = self._inputs(L, F)
         out = (L if self.lanes_out else F)[self.out.at]
+        out.flags.writeable = False
         local = _checked_local(self.op, self.rules, xs, out, g.shape)
         for (lane, rows), d in zip(self.ins, local, strict=True):
             c = g * d
@@ -387,7 +388,7 @@ class Single(Group):
                 _warn_lane_by_lane(op)
 
     def _inputs(self, L: Any, F: Any) -> list[Any]:
-        return [L[i] if lane else float(F[i]) for lane, i in self.ins]
+        return _read_only([L[i] if lane else float(F[i]) for lane, i in self.ins])
 
     def forward(self, L: Any, F: Any) -> None:
         op = self.op
@@ -421,6 +422,7 @@ class Single(Group):
             return
         g = GL[self.out]
         out = L[self.out]
+        out.flags.writeable = False
         if self.by_lane:
             local = _lane_by_lane_rules(self.op, xs, out, L.shape[1])
         else:
@@ -431,6 +433,15 @@ class Single(Group):
                 GL[i] += c
             else:
                 GF[i] += c.sum() if getattr(c, "ndim", 0) else c * L.shape[1]
+
+
+def _read_only(xs: list[Any]) -> list[Any]:
+    """``xs`` (views of the buffers) made read-only: an array version that changed its input
+    in place (``x *= 2``) would change the numbers other instructions read."""
+    for x in xs:
+        if type(x) is not float:
+            x.flags.writeable = False
+    return xs
 
 
 def _lane(xs: list[Any], j: int) -> list[float]:
@@ -611,6 +622,8 @@ class Plan:
                 try:
                     group.forward(L, F)
                 except Exception as exc:
+                    if isinstance(exc, ValueError) and "read-only" in str(exc):
+                        raise _in_place(group) from exc
                     if not any("replaying a tape" in n for n in getattr(exc, "__notes__", ())):
                         exc.add_note(f"(replaying a tape on lanes: op group {group.name!r}, "
                                      f"tape step {group.steps[0]})")
@@ -631,6 +644,8 @@ class Plan:
                 try:
                     group.backward(L, F, GL, GF)
                 except Exception as exc:
+                    if isinstance(exc, ValueError) and "read-only" in str(exc):
+                        raise _in_place(group) from exc
                     exc.add_note(f"(in the derivative rule of op group {group.name!r}, "
                                  f"tape step {group.steps[0]})")
                     raise
@@ -665,6 +680,14 @@ class Plan:
                                                        else "on floats")
                 lines.append(f"step {g.steps[0]}: {g.name} ({how})")
         return "\n".join(lines)
+
+
+def _in_place(group: Group) -> ValueError:
+    return ValueError(
+        f"an array version of op {group.name!r} (tape step {group.steps[0]}) changed its "
+        "inputs in place (x *= 2, x[...] = ...): array versions must return new arrays and "
+        "leave their arguments as they are (write y = x * 2)"
+    )
 
 
 def plan_for(tape: Any, lane_args: tuple[bool, ...]) -> Plan:

@@ -281,3 +281,27 @@ def test_guard_memory_grows_in_proportion_to_the_lanes():
                  0.1, 0.2)
     small, large = _peak(tape, 1_000), _peak(tape, 100_000)
     assert large < 130 * small
+
+
+def test_an_array_version_changing_its_input_in_place_is_refused():
+    """Before: ``x *= 2`` in an array forward changed the lane row other instructions read,
+    and the value came back silently wrong (6, 12, 18 for 5, 10, 15)."""
+    def doubles_in_place(x):
+        x *= 2.0
+        return x
+
+    op = user_op(forward=doubles_in_place)
+    tape = trace(lambda a, b: op(a) * b + a, 1.0, 2.0)
+    with pytest.raises(ValueError, match=rf"{op.name}.*in place.*new arrays"):
+        tape.value_and_grad(XS.copy(), 2.0)
+
+    def zeroes_out(x, out):
+        out *= 0.0
+        return np.full_like(x, 2.0)
+
+    op = user_op(rules=(zeroes_out,))
+    with pytest.raises(ValueError, match=rf"{op.name}.*in place"):
+        trace(lambda a: op(a).tanh() * op(a), 1.0).value_and_grad(XS.copy())
+    xs = XS.copy()
+    trace(lambda a: user_op()(a) * 2.0, 1.0).value_and_grad(xs)
+    assert xs.tolist() == XS.tolist()  # guard: the caller's arrays are never written
