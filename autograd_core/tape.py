@@ -15,12 +15,14 @@ its use. Replaying the tape is a loop over that list:
 No ``Value`` is made and nothing is sorted again. This module is another interpreter of the
 same op table, next to ``graph.py`` (rules over Value nodes) and ``forward.py`` (tangents).
 
-**Compiled.** On floats the loop itself goes too: when traced, the tape is written out as
-one straight-line Python function, a line per instruction (``s7 = s3 * s5``) and then a
-line per gradient (``g3 = 0.0 + g9 + g7 * s5``), and compiled once
+**Compiled.** On floats the loop itself goes too: a tape replayed a second time is written
+out as one straight-line Python function, a line per instruction (``s7 = s3 * s5``) and then
+a line per gradient (``g3 = 0.0 + g9 + g7 * s5``), and compiled once
 (:mod:`autograd_core.tape_compile`; ``tape.source()`` shows it). It applies the same ops in
-the same order, so its numbers are the loop's bit for bit, several times faster. The loop
-stays for a tape too large to compile (``tape.compiled`` says which).
+the same order, so its numbers are the loop's bit for bit, several times faster. The first
+replay runs the loop (a tape used once, or only on lanes, never pays for compiling;
+``trace(..., compile=True)`` compiles at once), and so does a tape too large to compile
+(``tape.compiled`` says which).
 
 **Lanes.** Any argument may be a 1-d NumPy array; all arrays have one length B. The tape then
 runs once with array arithmetic over the B *lanes* (one lane per example): the same
@@ -136,7 +138,7 @@ def _watch_values() -> Iterator[None]:
 
 
 def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (),
-          has_aux: bool = False) -> Tape:
+          has_aux: bool = False, compile: bool = False) -> Tape:
     """Run ``f`` once on leaf Values holding ``example_args`` and record its graph as a tape.
 
     ``params`` are Values ``f`` uses from outside (a model's parameters): they become
@@ -148,6 +150,9 @@ def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (
     of Values on the way to ``value`` (a model's outputs, say); the tape then gives
     ``(value, aux_list)`` where it gave ``value``: ``tape.value_and_grad(*args)`` returns
     ``((value, aux_list), grads)``.
+
+    ``compile=True`` writes the float replay out as Python and compiles it now, instead of
+    on the second float replay (see the module docstring).
     """
     if not callable(f):
         raise TypeError(f"trace() needs a function, got {type(f).__name__}")
@@ -185,7 +190,7 @@ def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (
             f"the traced function must return a Value computed from its arguments, got "
             f"{type(out).__name__} {out!r:.60}"
         )
-    return Tape(out, leaves + params, n_args=len(leaves), aux=aux)
+    return Tape(out, leaves + params, n_args=len(leaves), aux=aux, compile=compile)
 
 
 def _aux_slot(slots: dict[Value, int], a: Value, i: int) -> int:
@@ -209,7 +214,7 @@ class Tape:
     """
 
     def __init__(self, root: Value, inputs: Sequence[Value], *, n_args: int,
-                 aux: Sequence[Value] | None = None, compile: bool = True) -> None:
+                 aux: Sequence[Value] | None = None, compile: bool = False) -> None:
         slots: dict[Value, int] = {}
         init: list[Any] = []
         for leaf in inputs:
@@ -239,11 +244,11 @@ class Tape:
         self._init = init
         self._plans: dict[tuple[bool, ...], Any] = {}  # lane plans (autograd_core.lanes)
         # The float replay compiled to Python (autograd_core.tape_compile): key True for
-        # value_and_grad, made now (the tape is made to be replayed; compile=False, for a
-        # tape replayed on lanes only: on the first value_and_grad on floats), False for the
-        # value only, made on the first tape(*floats). None: too large, interpreted.
+        # value_and_grad, False for the value only; None: too large, interpreted. Made on the
+        # second float replay of its kind (the first is interpreted), or now with compile=True.
         self._programs: dict[bool, Program | None] = (
             {True: compile_tape(self, grads=True)} if compile else {})
+        self._replayed: set[bool] = set()
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -347,9 +352,13 @@ class Tape:
             return (slots[self.output], [slots[s] for s in self.aux_slots]), self._backward(slots)
         return slots[self.output], self._backward(slots)
 
-    def _program(self, *, grads: bool) -> Program | None:
-        """The compiled replay (None: interpreted), written again if an op has changed."""
+    def _program(self, *, grads: bool, now: bool = False) -> Program | None:
+        """The compiled replay (None: interpreted), written again if an op has changed; None
+        on the first replay of its kind, which the interpreter runs."""
         program = self._programs.get(grads, self)
+        if program is self and grads not in self._replayed and not now:
+            self._replayed.add(grads)
+            return None
         if program is self or (program is not None and program.stale()):
             program = self._programs[grads] = compile_tape(self, grads=grads)
         return program
@@ -359,7 +368,7 @@ class Tape:
         """Whether float replays run the tape compiled to Python (:meth:`source`, compiled
         now if it was not yet); False for a tape too large to compile
         (``tape_compile.MAX_TERMS``), which is interpreted."""
-        return self._program(grads=True) is not None
+        return self._program(grads=True, now=True) is not None
 
     def __getstate__(self) -> dict[str, Any]:
         # A compiled function does not pickle: it is compiled again where the tape is loaded.

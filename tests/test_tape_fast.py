@@ -281,15 +281,17 @@ def test_aux_values_and_the_value_only_replay_are_compiled_too():
     tape = trace(f, 0.5, 2.0, has_aux=True)
     (value, aux), grads = tape.value_and_grad(1.0, 3.0)
     assert aux == [3.0] and value == math.tanh(3.0)
+    assert tape(1.0, 3.0) == (value, aux)  # the first value-only replay: interpreted
+    assert False not in tape._programs
     assert tape(1.0, 3.0) == (value, aux)
-    assert tape._programs[False] is not None  # made on the first tape(*floats)
+    assert tape._programs[False] is not None  # made on the second tape(*floats)
     assert ("ok", bits(value), tuple(map(bits, grads))) == interpreter(tape, (1.0, 3.0))
 
 
 # --------------------------------------------------------------------------- bounded
 def test_a_tape_above_the_size_limit_is_interpreted(monkeypatch):
     f = lambda x, y: dot([x, y, x], [y, y, 2.0]).tanh() * x  # noqa: E731
-    small = trace(f, 0.5, 2.0)
+    small = trace(f, 0.5, 2.0, compile=True)  # compiled before the limit is lowered
     monkeypatch.setattr(tc, "MAX_TERMS", tc.count_terms(small.steps) - 1)
     big = trace(f, 0.5, 2.0)
     assert small.compiled and not big.compiled
@@ -297,6 +299,7 @@ def test_a_tape_above_the_size_limit_is_interpreted(monkeypatch):
     for xs in [(0.5, 2.0), (-3.0, 0.25)]:
         assert outcome(lambda xs=xs: big.value_and_grad(*xs)) == compiled(small, xs)
         assert big(*xs) == small(*xs)
+    assert big(0.5, 2.0) == small(0.5, 2.0)
     assert big._programs[False] is None
 
 
@@ -339,13 +342,22 @@ def test_a_tape_pickles_and_is_compiled_again_when_loaded():
         assert compiled(loaded, (1.5, -0.5)) == compiled(tape, (1.5, -0.5))
 
 
-def test_a_tape_made_with_compile_false_compiles_on_its_first_float_replay():
+def test_a_tape_compiles_on_its_second_float_replay_or_at_once_when_asked():
     from autograd_core.tape import Tape
 
     x, y = Value(0.5), Value(2.0)
     root = (x * y).tanh() + x
-    tape = Tape(root, [x, y], n_args=2, compile=False)
+    tape = Tape(root, [x, y], n_args=2)
     assert tape._programs == {}
     first = outcome(lambda: tape.value_and_grad(1.0, 3.0))
+    assert tape._programs == {}  # used once: never compiled
+    second = outcome(lambda: tape.value_and_grad(1.0, 3.0))
     assert tape._programs[True] is not None and tape.compiled
-    assert first == compiled(tape, (1.0, 3.0)) == interpreter(tape, (1.0, 3.0))
+    assert first == second == compiled(tape, (1.0, 3.0)) == interpreter(tape, (1.0, 3.0))
+    now = trace(lambda a, b: (a * b).tanh() + a, 0.5, 2.0, compile=True)
+    assert now._programs[True] is not None
+    lanes_only = trace(lambda a, b: (a * b).tanh() + a, 0.5, 2.0)
+    np = pytest.importorskip("numpy")
+    lanes_only.value_and_grad(np.array([1.0, 2.0]), 3.0)
+    lanes_only.value_and_grad(np.array([1.0, 2.0]), 3.0)
+    assert lanes_only._programs == {}  # replayed on lanes only: nothing compiled
