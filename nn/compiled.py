@@ -66,10 +66,15 @@ class CompiledLoss:
         # several outputs gets the label as one Value first, and the row if it does not use it.
         self.one_hot = _base(loss_fn) is _losses.cross_entropy
         self._trace(rows)
-        if (not self.one_hot and self.nout > 1 and _is_number(targets[0])
-                and not self._uses_targets()):
+        if (not self.one_hot and self.nout > 1 and not self._uses_targets()
+                and _class_labels(targets, self.nout)):
+            first = self.tape, self.width, self.nested, self.target_columns
             self.one_hot = True
-            self._trace(rows)
+            try:
+                self._trace(rows)
+            except Exception:  # the loss takes no rows: the first tape, checked before use
+                self.one_hot = False
+                self.tape, self.width, self.nested, self.target_columns = first
         lane_args = (True,) * (nin + self.width) + (False,) * len(self.params)
         self.plan = plan_for(self.tape, lane_args)
         self._validation: tuple[Any, ...] | None = None
@@ -254,6 +259,17 @@ def _base(loss_fn: Any) -> Any:
 def _is_number(t: Any) -> bool:
     return isinstance(t, (int, float, Value)) or (hasattr(t, "__float__") and (
         not hasattr(t, "__len__") or getattr(t, "ndim", None) == 0))
+
+
+def _class_labels(targets: Sequence[Any], k: int) -> bool:
+    """Whether every target is a number that can be a class label in 0..k-1."""
+    for t in targets:
+        if not _is_number(t) or isinstance(t, bool):
+            return False
+        f = _as_float(t)
+        if not (f.is_integer() and 0 <= f < k):
+            return False
+    return True
 
 
 def _as_values(out: Any) -> Any:

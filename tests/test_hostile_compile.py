@@ -319,3 +319,21 @@ def test_a_wrapped_cross_entropy_on_a_softmax_head_trains_the_same():
     for key in h1:
         assert all(map(same, h2[key], h1[key]))
     assert all(same(a, b, floor=1.0) for a, b in zip(p2, p1, strict=True))
+
+
+def reads_label_numbers(p, t):
+    """Two outputs, a label read as a number (``.data``): not traceable either way."""
+    def number(y):
+        return y.data if isinstance(y, Value) else y
+
+    return sum_of([(z[1] - (1.0 if number(y) > 0 else 0.0)) ** 2
+                   for z, y in zip(p, t, strict=True)]) * (1 / len(p))
+
+
+def test_a_loss_of_ones_own_reading_labels_is_refused_by_the_check_not_a_crash():
+    """Before the one-hot retry was guarded: TypeError "'>' not supported between 'list' and
+    'int'" (labels) or IndexError "list assignment index out of range" (numbers that are no
+    labels) from deep inside; now the agreement check refuses, or it trains the same."""
+    refused(mlp(3, 2), X, [0] * 12 + [1] * 12, r"disagrees.*compile=False",
+            loss=reads_label_numbers)
+    both(mlp(3, 2), X, [0.37 + k for k in range(24)], loss=reads_label_numbers, epochs=1)
