@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_core import TracerWarning, Value, no_grad, sum_of, trace
+from autograd_core import DomainError, TracerWarning, Value, no_grad, sum_of, trace
 from autograd_core.lanes import numpy_or_error, plan_for
 
 from . import losses as _losses
@@ -168,8 +168,17 @@ class CompiledLoss:
     # ------------------------------------------------------------------ replay
     def batch(self, idx: Sequence[int], *, grads: bool = True) -> tuple[float, list[Any]]:
         """The mean loss over the examples ``idx`` and their outputs (floats, or lists of
-        floats); with ``grads``, each parameter's ``grad`` is set to the mean's gradient."""
-        return self._run(self.columns[:, idx], self.target_columns[:, idx], grads)
+        floats); with ``grads``, each parameter's ``grad`` is set to the mean's gradient.
+        An error in the replay says which example each lane is."""
+        try:
+            return self._run(self.columns[:, idx], self.target_columns[:, idx], grads)
+        except Exception as exc:
+            shown = ", ".join(map(str, list(idx[:10]))) + (", ..." if len(idx) > 10 else "")
+            hint = "" if isinstance(exc, DomainError) else (
+                "; compile=False trains on the interpreter instead")
+            exc.add_note(f"(fit(compile=True): lanes 0..{len(idx) - 1} are the examples "
+                         f"[{shown}] of X{hint})")
+            raise
 
     def on(self, rows: list[list[float]], targets: list[Any]) -> tuple[float, list[Any]]:
         """Mean loss and outputs on other data (validation), recording nothing. The data are
@@ -226,14 +235,14 @@ class CompiledLoss:
         return list(dict.fromkeys(picks))
 
     def _check_batch(self, idx: list[int]) -> None:
+        got, _ = self.batch(idx)  # first: its errors say which example each lane is
+        got_grads = [p.grad for p in self.params]
         preds = [self.model(list(map(Value, self.columns[:, i].tolist()))) for i in idx]
         want = self.loss_fn(preds, [self._target(i) for i in idx])
         for p in self.params:
             p.grad = 0.0
         want.backward()
         want_grads = [p.grad for p in self.params]
-        got, _ = self.batch(idx)
-        got_grads = [p.grad for p in self.params]
         for p in self.params:
             p.grad = 0.0
         pairs = [(got, want.data), *zip(got_grads, want_grads, strict=True)]

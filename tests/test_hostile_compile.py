@@ -337,3 +337,32 @@ def test_a_loss_of_ones_own_reading_labels_is_refused_by_the_check_not_a_crash()
     refused(mlp(3, 2), X, [0] * 12 + [1] * 12, r"disagrees.*compile=False",
             loss=reads_label_numbers)
     both(mlp(3, 2), X, [0.37 + k for k in range(24)], loss=reads_label_numbers, epochs=1)
+
+
+class Logs(Module):
+    def __init__(self) -> None:
+        self.w = [Value(0.3), Value(-0.2)]
+
+    def __call__(self, x):
+        return (x[0] + 2.0).log() * self.w[0] + self.w[1] * x[1]
+
+
+def test_errors_in_the_replay_say_which_examples_the_lanes_are():
+    """Before: 'lane 4 of 8' with no way to know which example of X that was."""
+    from autograd_core import DomainError, primitive
+
+    Xs = [list(x) for x in X]
+    Xs[13][0] = -5.0  # log(-3): a domain error at example 13 only
+    with pytest.raises(DomainError) as info:
+        fit(Logs(), Xs, NUMBERS, loss="mse", batch_size=8, progress=False, compile=True)
+    notes = " ".join(info.value.__notes__)
+    assert "lane 4 of 8" in notes and "examples [0, 3, 7, 10, 13," in notes
+    bad = primitive("hostile_compile_bad", lambda x: 2.0 * x, lambda x, out: 2.0,
+                    array={"forward": lambda x: 1.0})
+
+    class UsesBad(Logs):
+        def __call__(self, x):
+            return bad(self.w[0] * x[0]) + self.w[1]
+
+    error = refused(UsesBad, X, NUMBERS, "hostile_compile_bad.*returned a number", loss="mse")
+    assert "compile=False" in " ".join(error.__notes__)
