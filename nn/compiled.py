@@ -13,12 +13,18 @@ no ``float()`` of one), and a loss that is a mean over the examples of the batch
 of ``nn.losses`` are. A target is given to the loss as Values (an int class label for
 cross-entropy as a one-hot row, also when the loss is a function of one's own that reads the
 label as a number), so that it can differ between lanes; a plain number among the model's
-outputs is a constant. Before training, the first batch and a few batches of examples from
-across the data (spread evenly, and each target's smallest and largest) are computed both
-ways and must agree to 1e-9 (NaN agreeing with NaN): that catches what the tracer cannot see,
-a branch on ``x.data`` in the model or the loss, even on sorted data whose first batch takes
-one path. Anything else is a ``ValueError`` (a ``TypeError`` for a model output that is no
-number) saying to train with ``compile=False``, before any parameter changes.
+outputs is a constant. A Value the model or the loss keeps between calls besides the
+parameters (a temperature given to the optimizer, a constant in a private attribute) is an
+argument too, read at every step; one computed before training from a parameter is refused
+(the interpreter keeps its number, a tape would compute it again).
+
+Before training, the first batch and a few batches of examples from across the data (spread
+evenly, and each target's smallest and largest) are computed both ways and must agree to
+1e-9 (NaN agreeing with NaN). That catches what the tracer cannot see, a branch on ``x.data``
+in the model or the loss, even on sorted data whose first batch takes one path (though not a
+branch no checked example takes). Anything else is a ``ValueError`` (a ``TypeError`` for a
+model output that is no number) saying to train with ``compile=False``, before any
+parameter changes.
 """
 
 from __future__ import annotations
@@ -29,7 +35,15 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_core import DomainError, TracerWarning, Value, no_grad, sum_of, trace
+from autograd_core import (
+    DomainError,
+    TracerWarning,
+    Value,
+    enable_grad,
+    no_grad,
+    sum_of,
+    trace,
+)
 from autograd_core.lanes import numpy_or_error, plan_for
 
 from . import losses as _losses
@@ -60,6 +74,8 @@ class CompiledLoss:
                 )
         self.nout = 1 if self.single else len(example_out)
         self.nin = nin
+        self.extra: list[Value] = []
+        self._traced_loss: Value | None = None
         self.columns = np.array(rows, dtype=np.float64).T.copy()
         # An int class label for cross-entropy goes in as a one-hot row (a label read as a
         # number would be the first example's class for every lane). A loss of one's own on
@@ -75,7 +91,15 @@ class CompiledLoss:
             except Exception:  # the loss takes no rows: the first tape, checked before use
                 self.one_hot = False
                 self.tape, self.width, self.nested, self.target_columns = first
-        lane_args = (True,) * (nin + self.width) + (False,) * len(self.params)
+        # Values the model or the loss keep from call to call besides the parameters (a
+        # learnable temperature an optimizer was given, a constant kept in an attribute) are
+        # arguments too, read at every step as the interpreter reads them; their gradients
+        # add up in their .grad as backward() adds them.
+        self.extra = self._kept_values(rows)
+        if self.extra:
+            self._trace(rows)
+        self._traced_loss = None
+        lane_args = (True,) * (nin + self.width) + (False,) * (len(self.params) + len(self.extra))
         self.plan = plan_for(self.tape, lane_args)
         self._validation: tuple[Any, ...] | None = None
 
@@ -100,11 +124,12 @@ class CompiledLoss:
                 # probabilities, when the loss takes their logits): 0 * their sum puts them
                 # on the tape, adding exactly 0 to the loss and to every gradient.
                 loss = loss + sum_of(outs) * 0.0
+            self._traced_loss = loss
             return loss, outs
 
         def traced() -> Any:
-            return trace(example_loss, *rows[0], *encoded[0], params=self.params,
-                         has_aux=True)
+            return trace(example_loss, *rows[0], *encoded[0],
+                         params=self.params + self.extra, has_aux=True)
 
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always", TracerWarning)
@@ -133,6 +158,28 @@ class CompiledLoss:
         for w in seen:  # anything else is the caller's to see
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         self.target_columns = np.array(encoded, dtype=np.float64).T.copy()
+
+    def _kept_values(self, rows: list[list[float]]) -> list[Value]:
+        """The Values besides the parameters that the traced loss and a second interpreted
+        one on the same example both use: kept by the model or the loss between calls."""
+        traced = _nodes(self._traced_loss)
+        with enable_grad():
+            out = self.model([Value(v) for v in rows[0]])
+            again = self.loss_fn([out], [self.targets[0]])
+        if not isinstance(again, Value):
+            return []
+        seen = {id(n) for n in _nodes(again)}
+        params = {id(p) for p in self.params}
+        kept = [n for n in traced if id(n) in seen and id(n) not in params]
+        computed = [n for n in kept if n._op is not None]
+        if computed:
+            raise ValueError(
+                f"compile=True: the model or the loss uses a Value computed before training "
+                f"({computed[0]!r:.60}), whose number the interpreter keeps while its "
+                "parameters change (a tape would compute it again from them). Compute it "
+                "inside the model's __call__, or train with compile=False"
+            )
+        return kept
 
     def _uses_targets(self) -> bool:
         """Whether the tape reads the target arguments (else the loss read their numbers)."""
@@ -200,13 +247,16 @@ class CompiledLoss:
     def _run(self, x: Any, t: Any, grads: bool) -> tuple[float, list[Any]]:
         np = numpy_or_error()
         b = x.shape[1]
-        args = [*x, *t, *(p.data for p in self.params)]
+        args = [*x, *t, *(p.data for p in self.params), *(e.data for e in self.extra)]
         value, grad_list, aux = self.plan.run(args, b, grads=grads)
         scale = 1.0 / b
         loss = math.fsum(value.tolist()) * scale
         if grads:
-            for p, g in zip(self.params, grad_list[-len(self.params):], strict=True):
+            first = len(x) + len(t)
+            for p, g in zip(self.params, grad_list[first:], strict=False):
                 p.grad = g * scale
+            for e, g in zip(self.extra, grad_list[first + len(self.params):], strict=True):
+                e.grad += g * scale
         outs = np.stack(aux, axis=1).tolist()  # one row of outputs per example
         return loss, [o[0] for o in outs] if self.single else outs
 
@@ -235,16 +285,23 @@ class CompiledLoss:
         return list(dict.fromkeys(picks))
 
     def _check_batch(self, idx: list[int]) -> None:
+        kept = [e.grad for e in self.extra]  # restored after: the check trains nothing
         got, _ = self.batch(idx)  # first: its errors say which example each lane is
-        got_grads = [p.grad for p in self.params]
+        got_grads = [p.grad for p in self.params] + [
+            e.grad - k for e, k in zip(self.extra, kept, strict=True)]
+        for e, k in zip(self.extra, kept, strict=True):
+            e.grad = k
         preds = [self.model(list(map(Value, self.columns[:, i].tolist()))) for i in idx]
         want = self.loss_fn(preds, [self._target(i) for i in idx])
         for p in self.params:
             p.grad = 0.0
         want.backward()
-        want_grads = [p.grad for p in self.params]
+        want_grads = [p.grad for p in self.params] + [
+            e.grad - k for e, k in zip(self.extra, kept, strict=True)]
         for p in self.params:
             p.grad = 0.0
+        for e, k in zip(self.extra, kept, strict=True):
+            e.grad = k
         pairs = [(got, want.data), *zip(got_grads, want_grads, strict=True)]
         scale = max([abs(b) for _, b in pairs if math.isfinite(b)] + [1e-300])
         worst = max([_difference(a, b) for a, b in pairs])
@@ -268,6 +325,21 @@ def _base(loss_fn: Any) -> Any:
 def _is_number(t: Any) -> bool:
     return isinstance(t, (int, float, Value)) or (hasattr(t, "__float__") and (
         not hasattr(t, "__len__") or getattr(t, "ndim", None) == 0))
+
+
+def _nodes(root: Value | None) -> list[Value]:
+    """Every node of ``root``'s graph, once each, in a fixed order (depth first)."""
+    if root is None:
+        return []
+    order, seen, stack = [], {id(root)}, [root]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        for p in node.parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append(p)
+    return order
 
 
 def _class_labels(targets: Sequence[Any], k: int) -> bool:

@@ -366,3 +366,64 @@ def test_errors_in_the_replay_say_which_examples_the_lanes_are():
 
     error = refused(UsesBad, X, NUMBERS, "hostile_compile_bad.*returned a number", loss="mse")
     assert "compile=False" in " ".join(error.__notes__)
+
+
+def test_a_value_the_loss_keeps_and_the_optimizer_trains_trains_the_same():
+    """A learnable temperature outside the model, given to the optimizer. Before: the tape
+    froze it at 1.0 while the optimizer moved it with a stale gradient from the check (loss
+    0.12 where the interpreter's was 13968 after 3 epochs)."""
+    runs = []
+    for compile in (False, True):
+        model = MLP(2, [3, 1], seed=1)
+        temperature = Value(1.0)
+        opt = nn.SGD([*model.parameters(), temperature], lr=0.5)
+        history = fit(model, X, NUMBERS, loss=lambda p, t, T=temperature: mse(
+            [q * T for q in p], t), optimizer=opt, epochs=3, batch_size=8, progress=False,
+            compile=compile)
+        runs.append((history["loss"], temperature.data, temperature.grad))
+    (l1, t1, g1), (l2, t2, g2) = runs
+    assert all(map(same, l2, l1)) and same(t2, t1) and same(g2, g1)
+
+
+class Scaled(Module):
+    """A constant kept in a private attribute (not a parameter), changed between epochs."""
+
+    def __init__(self) -> None:
+        self.w = [Value(0.3), Value(-0.2)]
+        self._scale = Value(1.0)
+
+    def __call__(self, x):
+        return (self.w[0] * x[0] + self.w[1] * x[1]) * self._scale
+
+
+def test_a_kept_constant_changed_by_a_callback_is_read_at_every_step():
+    """Before: frozen in the tape at its number when tracing."""
+    def anneal(model):
+        def callback(epoch, figures):
+            model._scale.data *= 2.0
+        return callback
+
+    runs = []
+    for compile in (False, True):
+        model = Scaled()
+        runs.append(fit(model, X, NUMBERS, loss="mse", optimizer="sgd", lr=0.1, epochs=3,
+                        batch_size=8, progress=False, compile=compile, callback=anneal(model)))
+    assert all(map(same, runs[1]["loss"], runs[0]["loss"]))
+
+
+class Precomputed(Module):
+    """Uses a Value computed from a parameter before training: the interpreter keeps its
+    number, a tape would compute it again."""
+
+    def __init__(self) -> None:
+        self.w = [Value(0.3), Value(-0.2)]
+        self._double = self.w[0] * 2.0
+
+    def __call__(self, x):
+        return self._double * x[0] + self.w[1] * x[1]
+
+
+def test_a_value_computed_before_training_is_refused():
+    """Before: the tape recomputed it from the moving parameter: silently another model."""
+    refused(Precomputed, X, NUMBERS, r"computed before training.*compile=False", loss="mse",
+            optimizer="sgd")
