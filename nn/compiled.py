@@ -22,15 +22,20 @@ Before training, the first batch and a few batches of examples from across the d
 evenly, and each target's smallest and largest) are computed both ways and must agree to
 1e-9 (NaN agreeing with NaN). That catches what the tracer cannot see, a branch on ``x.data``
 in the model or the loss, even on sorted data whose first batch takes one path (though not a
-branch no checked example takes). Anything else is a ``ValueError`` (a ``TypeError`` for a
-model output that is no number) saying to train with ``compile=False``, before any
-parameter changes.
+branch no checked example takes). They run again with the parameters moved (20% and 60%),
+which catches a number taken from a parameter outside the graph (``no_grad``,
+``Value(p.data)``, a branch on ``p.data``). Anything else is a ``ValueError`` (a
+``TypeError`` for a model output that is no number) saying to train with ``compile=False``,
+before any parameter changes. During training, steps 1, 2, 4, 8, ... check two examples of
+their batch again: a branch that training reaches later stops it with that ``ValueError``
+(not a silently different model; a branch crossed and left between two checks can escape).
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import random
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -49,6 +54,12 @@ from autograd_core.lanes import numpy_or_error, plan_for
 from . import losses as _losses
 
 AGREEMENT = 1e-9
+NOT_A_MEAN = ("the model or the loss is not a mean over examples of ops on Values (a branch on "
+              "x.data, a loss reading numbers from its targets, a sum instead of a mean, say)")
+
+
+class Disagreement(ValueError):
+    """The tape and the interpreter gave different numbers on the same batch."""
 
 
 class CompiledLoss:
@@ -76,6 +87,7 @@ class CompiledLoss:
         self.nin = nin
         self.extra: list[Value] = []
         self._traced_loss: Value | None = None
+        self._steps = 0  # training steps run (batch with grads), for the checks on the way
         self.columns = np.array(rows, dtype=np.float64).T.copy()
         # An int class label for cross-entropy goes in as a one-hot row (a label read as a
         # number would be the first example's class for every lane). A loss of one's own on
@@ -216,7 +228,22 @@ class CompiledLoss:
     def batch(self, idx: Sequence[int], *, grads: bool = True) -> tuple[float, list[Any]]:
         """The mean loss over the examples ``idx`` and their outputs (floats, or lists of
         floats); with ``grads``, each parameter's ``grad`` is set to the mean's gradient.
-        An error in the replay says which example each lane is."""
+        An error in the replay says which example each lane is.
+
+        At the 1st, 2nd, 4th, 8th... training step, two of the batch's examples are first
+        computed both ways again (a few interpreted examples in all): a tape that stops
+        agreeing once training has moved the parameters (past a branch on ``p.data`` no check
+        before training took) is a ValueError then, not a silently different model."""
+        if grads:
+            self._steps += 1
+            if self._steps & (self._steps - 1) == 0:
+                self._check_batch(list(idx[:2]), f" after {self._steps - 1} training step(s)", (
+                    "the model or the loss takes a number from outside the graph (a branch on "
+                    "p.data or x.data, say) that the checks before training did not reach; the "
+                    "parameters are as those steps left them"))
+        return self._batch(idx, grads)
+
+    def _batch(self, idx: Sequence[int], grads: bool = True) -> tuple[float, list[Any]]:
         try:
             return self._run(self.columns[:, idx], self.target_columns[:, idx], grads)
         except Exception as exc:
@@ -270,8 +297,34 @@ class CompiledLoss:
         such a tape is right only for examples that take the path the first one took, which
         a first batch of sorted data may all do. NaN and infinities agree with themselves."""
         idx = list(idx)
-        for batch in [idx, *_chunks(self._spread(), len(idx))]:
-            self._check_batch(batch)
+        batches = [idx, *_chunks(self._spread(), len(idx))]
+        for batch in batches:
+            self._check_batch(batch, "", NOT_A_MEAN)
+        # Again with every parameter moved a little: a number the model takes from one outside
+        # the graph (under no_grad, Value(p.data), a branch on p.data) is frozen in the tape
+        # and agrees only at the parameters it was traced at.
+        kept = self.params + self.extra
+        saved = [p.data for p in kept]
+        rng = random.Random(0)
+        try:
+            for spread in (0.2, 0.6):
+                for p, d in zip(kept, saved, strict=True):
+                    p.data = d * (1.0 + spread * rng.uniform(-1, 1)) + 0.1 * spread * (
+                        rng.uniform(-1, 1))
+                for batch in batches:
+                    self._check_batch(batch, " with the parameters moved a little", (
+                        "the model or the loss takes a number from a parameter outside the "
+                        "graph (no_grad, Value(p.data), a branch on p.data), which a tape "
+                        "keeps at its first number"))
+        except Disagreement:
+            raise
+        except Exception:  # outside the model's domain there (log(-1), ...): not compared
+            return
+        finally:
+            for p, d in zip(kept, saved, strict=True):
+                p.data = d
+            for p in self.params:
+                p.grad = 0.0
 
     def _spread(self) -> list[int]:
         np = numpy_or_error()
@@ -284,9 +337,11 @@ class CompiledLoss:
                 picks += [int(np.nanargmin(column)), int(np.nanargmax(column))]
         return list(dict.fromkeys(picks))
 
-    def _check_batch(self, idx: list[int]) -> None:
+    def _check_batch(self, idx: list[int], when: str, why: str) -> None:
+        """The tape against the interpreter on the batch ``idx``; a :class:`Disagreement`
+        saying ``when`` it was and ``why`` it may be, if they differ."""
         kept = [e.grad for e in self.extra]  # restored after: the check trains nothing
-        got, _ = self.batch(idx)  # first: its errors say which example each lane is
+        got, _ = self._batch(idx)  # first: its errors say which example each lane is
         got_grads = [p.grad for p in self.params] + [
             e.grad - k for e, k in zip(self.extra, kept, strict=True)]
         for e, k in zip(self.extra, kept, strict=True):
@@ -306,12 +361,10 @@ class CompiledLoss:
         scale = max([abs(b) for _, b in pairs if math.isfinite(b)] + [1e-300])
         worst = max([_difference(a, b) for a, b in pairs])
         if not worst <= AGREEMENT * scale:
-            raise ValueError(
+            raise Disagreement(
                 f"compile=True: the traced loss disagrees with the interpreted one on a batch "
-                f"of examples {idx[:8]} (loss {got!r} vs {want.data!r}, largest difference "
-                f"{worst:.3g}): the model or the loss is not a mean over examples of ops on "
-                "Values (a branch on x.data, a loss reading numbers from its targets, a sum "
-                "instead of a mean, say). Train with compile=False"
+                f"of examples {idx[:8]}{when} (loss {got!r} vs {want.data!r}, largest "
+                f"difference {worst:.3g}): {why}. Train with compile=False"
             )
 
     def _target(self, i: int) -> Any:
