@@ -87,6 +87,7 @@ class CompiledLoss:
         self.nin = nin
         self.extra: list[Value] = []
         self._traced_loss: Value | None = None
+        self._encoded: dict[bool, list[list[float]]] = {}
         self._steps = 0  # training steps run (batch with grads), for the checks on the way
         self.columns = np.array(rows, dtype=np.float64).T.copy()
         # An int class label for cross-entropy goes in as a one-hot row (a label read as a
@@ -111,13 +112,16 @@ class CompiledLoss:
         if self.extra:
             self._trace(rows)
         self._traced_loss = None
+        self._encoded.clear()
         lane_args = (True,) * (nin + self.width) + (False,) * (len(self.params) + len(self.extra))
         self.plan = plan_for(self.tape, lane_args)
         self._validation: tuple[Any, ...] | None = None
 
     def _trace(self, rows: list[list[float]]) -> None:
         np = numpy_or_error()
-        encoded = self.encode(self.targets, "y")
+        encoded = self._encoded.get(self.one_hot)
+        if encoded is None:  # the loss checks every target: once per form, not per trace
+            encoded = self._encoded[self.one_hot] = self.encode(self.targets, "y")
         self.width = len(encoded[0])
         self.nested = not _is_number(self.targets[0]) or self.one_hot
         model, loss_fn, nin = self.model, self.loss_fn, self.nin
