@@ -468,3 +468,27 @@ def test_a_branch_on_a_parameter_reached_during_training_stops_it_with_an_error(
     fit(model, X, y, loss="mse", optimizer="sgd", lr=0.5, epochs=20, batch_size=8,
         progress=False)
     assert model.w.data > 0.5  # the interpreter's model did switch
+
+
+class Huge(Module):
+    def __init__(self) -> None:
+        self.w = Value(1.3e154)  # (w x)^2 is ~1.7e308: finite per example, not summed
+
+    def __call__(self, x):
+        return self.w * x[0]
+
+
+def signed(p, t):
+    """A loss of one's own that is the output itself: +inf for one example, -inf for another."""
+    return sum_of(p) * (1 / len(p))
+
+
+def test_losses_that_overflow_when_summed_give_the_interpreters_inf_and_nan():
+    """Before: math.fsum raised 'intermediate overflow in fsum' (OverflowError) or '-inf +
+    inf in fsum' (ValueError) where the interpreter's left-to-right sum gives inf or NaN."""
+    Xs = [[1.0, 0.0], [1.0, 0.0], [-1.0, 0.0]]
+    h1, _ = both(Huge, Xs, [0.0, 0.0, 0.0], loss="mse", epochs=1, batch_size=None)
+    assert h1["loss"] == [math.inf]
+    Xs = [[math.inf, 0.0], [-math.inf, 0.0]]
+    h1, _ = both(Huge, Xs, [0.0, 0.0], loss=signed, epochs=1, batch_size=None)
+    assert math.isnan(h1["loss"][0])
