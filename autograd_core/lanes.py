@@ -378,7 +378,13 @@ class Single(Group):
         if self.on_arrays:
             self.fwd = _array_forward(op)
             self.rules = _array_rules(op)
-            self.check = arr.get("check") or (op.check and _per_lane_check(op.check))
+            self.check = arr.get("check")
+            if self.check is None and op.check is not None:
+                self.check = _per_lane_check(op.check)
+                _warn_once(op, "check", (
+                    f"op {op.name!r} has a check but no array check, so lane replay runs the "
+                    "check lane by lane (slow); give it one with primitive(..., array={'check':"
+                    " ...}) returning the first bad lane's error (None when all are fine)"))
             if self.check is not None and not callable(self.check):
                 raise TypeError(f"op {op.name!r}: array['check'] must be a function of the "
                                 f"inputs, got {type(self.check).__name__}")
@@ -487,20 +493,21 @@ def _lane_by_lane_rules(op: Op, xs: list[Any], out: Any, lanes: int) -> list[Any
     return list(columns.T)
 
 
-_warned_ops: set[str] = set()
+_warned_ops: set[tuple[str, str]] = set()
 
 
 def _warn_lane_by_lane(op: Op) -> None:
-    if op.name in _warned_ops:
-        return
-    _warned_ops.add(op.name)
-    warnings.warn(
+    _warn_once(op, "forward", (
         f"op {op.name!r} has no array version, so lane replay runs it lane by lane (slow); "
         "give it one with primitive(..., array={'forward': ..., 'rules': (...)}), or "
-        "array={} if its float functions work on NumPy arrays as they are",
-        RuntimeWarning,
-        stacklevel=5,
-    )
+        "array={} if its float functions work on NumPy arrays as they are"), stacklevel=6)
+
+
+def _warn_once(op: Op, what: str, message: str, stacklevel: int = 5) -> None:
+    if (op.name, what) in _warned_ops:
+        return
+    _warned_ops.add((op.name, what))
+    warnings.warn(message, RuntimeWarning, stacklevel=stacklevel + 1)
 
 
 # --------------------------------------------------------------------------- the plan

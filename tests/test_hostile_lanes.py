@@ -73,6 +73,7 @@ def test_an_array_forward_of_ints_or_float32_is_taken_as_numbers():
     assert replay(op)[0].tolist() == [3.0, 5.0, 7.0]
 
 
+@pytest.mark.filterwarnings("ignore:.*check lane by lane:RuntimeWarning")
 def test_a_checked_ops_array_forward_returning_junk_is_named_too():
     """A checked op runs as a group of one (1-d lanes): the same checks apply."""
     op = primitive(f"hostile_lane_checked_{next(_count)}", lambda x: 2.0 * x, lambda x, out: 2.0,
@@ -309,3 +310,16 @@ def test_an_array_version_changing_its_input_in_place_is_refused():
     xs = XS.copy()
     trace(lambda a: user_op()(a) * 2.0, 1.0).value_and_grad(xs)
     assert xs.tolist() == XS.tolist()  # guard: the caller's arrays are never written
+
+
+def test_a_check_run_lane_by_lane_warns_once_that_it_is_slow():
+    """A checked op with array versions but no array check: its float check runs once per
+    lane (a Python loop over B); before, silently."""
+    op = primitive(f"hostile_lane_slowcheck_{next(_count)}", lambda x: 2.0 * x, 2.0,
+                   check=lambda x: None, array={})
+    tape = trace(lambda x: op(x) + 1.0, 1.0)
+    with pytest.warns(RuntimeWarning, match=rf"{op.name}.*check lane by lane.*'check'"):
+        tape(XS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        trace(lambda x: op(x) * 3.0, 1.0)(XS)  # once per op
