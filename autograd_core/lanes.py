@@ -26,8 +26,14 @@ gradient summed over the lanes, as ``torch.autograd.grad(out.sum(), ...)`` gives
 Each op's array version (``Op.array``) does the work, and must be elementwise (it may be
 given 1-d or 2-d arrays). An op with a domain check runs as a group of one on 1-d lanes, so
 the error names the lane; an op without an array version runs lane by lane, with a warning.
+What a user's array version returns is checked where it is used: a forward returns a real
+array of its inputs' shape, a rule a number or a real array that broadcasts to it (a number,
+a list, the wrong shape, bool, complex or objects are a TypeError/ValueError naming the op:
+NumPy would broadcast them silently or fail deep inside). Its inputs are read-only views of
+the buffers, so that one changing them in place is an error, not a wrong number elsewhere.
 Results equal a Python loop over the lanes to about 1e-12 (matrix products and sums add in
-another order than the float replay).
+another order than the float replay; where numbers overflow, one may give inf where the other
+gives NaN).
 """
 
 from __future__ import annotations
