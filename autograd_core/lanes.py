@@ -640,6 +640,11 @@ class Plan:
                     if not any("replaying a tape" in n for n in getattr(exc, "__notes__", ())):
                         exc.add_note(f"(replaying a tape on lanes: op group {group.name!r}, "
                                      f"tape step {group.steps[0]})")
+                        if isinstance(group, Elementwise) and isinstance(exc, TypeError):
+                            exc.add_note(
+                                "(its array forward is given 2-D blocks, one row per "
+                                "instruction and one column per lane: write it with NumPy "
+                                "functions, elementwise, not a loop over the lanes)")
                     raise
             lane, row = self.output
             value = L[row].copy() if lane else np.full(lanes, F[row])

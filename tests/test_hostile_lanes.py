@@ -323,3 +323,13 @@ def test_a_check_run_lane_by_lane_warns_once_that_it_is_slow():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         trace(lambda x: op(x) * 3.0, 1.0)(XS)  # once per op
+
+
+def test_an_array_forward_written_as_a_loop_over_lanes_is_told_about_blocks():
+    """Before: "only 0-dimensional arrays can be converted to Python scalars" with only the
+    op's name: nothing said that array versions are given 2-D blocks."""
+    op = user_op(forward=lambda x: np.array([2.0 * float(v) for v in x]))
+    tape = trace(lambda a, b: op(a) * op(b), 1.0, 2.0)
+    with pytest.raises(TypeError) as info:
+        tape(XS, XS)
+    assert op.name in notes(info.value) and "2-D blocks" in notes(info.value)
