@@ -492,3 +492,37 @@ def test_losses_that_overflow_when_summed_give_the_interpreters_inf_and_nan():
     Xs = [[math.inf, 0.0], [-math.inf, 0.0]]
     h1, _ = both(Huge, Xs, [0.0, 0.0], loss=signed, epochs=1, batch_size=None)
     assert math.isnan(h1["loss"][0])
+
+
+def random_configuration(R):
+    """A small random training run: data, targets of a loss's forms, a model and options."""
+    nin, n = R.randint(1, 3), R.randint(1, 20)
+    Xr = [[R.uniform(-2, 2) for _ in range(nin)] for _ in range(n)]
+    loss = R.choice(["mse", "hinge", "bce", "cross_entropy"])
+    if loss == "cross_entropy":
+        k = R.randint(2, 4)
+        labels = [R.randrange(k) for _ in range(n)]
+        y = labels if R.random() < 0.5 else [[float(j == c) for j in range(k)] for c in labels]
+    elif loss == "mse":
+        k = R.randint(1, 3)
+        y = [R.uniform(-1, 1) if k == 1 else [R.uniform(-1, 1) for _ in range(k)]
+             for _ in range(n)]
+    else:
+        k = 1
+        y = [R.choice([-1, 1]) if loss == "hinge" else R.choice([0, 1, 0.5]) for _ in range(n)]
+    sizes = [R.randint(1, 5) for _ in range(R.randint(0, 2))] + [k]
+    activation = R.choice(["relu", "tanh", "sigmoid", "leaky_relu", "gelu", "elu", "linear"])
+    seed = R.randint(0, 99)
+    kw = {"loss": loss, "epochs": R.randint(1, 3), "batch_size": R.choice([None, 1, 3, 64]),
+          "optimizer": R.choice(["sgd", "adam", "rmsprop"]), "lr": R.choice([0.01, 0.3]),
+          "l2_penalty": R.choice([0.0, 1e-3]), "clip_norm": R.choice([None, 0.5]),
+          "seed": R.randint(0, 5)}
+    if R.random() < 0.3:
+        kw["validation_data"] = (Xr[: n // 2 + 1], y[: n // 2 + 1])
+    return (lambda: MLP(nin, sizes, activation=activation, seed=seed)), Xr, y, kw
+
+
+@pytest.mark.parametrize("case", range(30))
+def test_guard_random_small_trainings_are_the_same_compiled(case):
+    make_model, Xr, y, kw = random_configuration(random.Random(case))
+    both(make_model, Xr, y, **kw)
