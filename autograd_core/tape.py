@@ -243,6 +243,7 @@ class Tape:
         self.aux_slots = [_aux_slot(slots, a, i) for i, a in enumerate(aux or ())]
         self._init = init
         self._plans: dict[tuple[bool, ...], Any] = {}  # lane plans (autograd_core.lanes)
+        self._lane_plans: dict[tuple[type, ...], Any] = {}  # the same, by argument types
         # The float replay compiled to Python (autograd_core.tape_compile): key True for
         # value_and_grad, False for the value only; None: too large, interpreted. Made on the
         # second float replay of its kind (the first is interpreted), or now with compile=True.
@@ -372,7 +373,7 @@ class Tape:
 
     def __getstate__(self) -> dict[str, Any]:
         # A compiled function does not pickle: it is compiled again where the tape is loaded.
-        return {**self.__dict__, "_programs": {}}
+        return {**self.__dict__, "_programs": {}, "_plans": {}, "_lane_plans": {}}
 
     def source(self, *, grads: bool = True) -> str:
         """The float replay written out as Python, as it is compiled: the forward pass, one
@@ -432,8 +433,13 @@ class Tape:
 
     # ------------------------------------------------------------------ lanes
     def _lanes(self, args: list[Any], lanes: int, *, grads: bool) -> tuple[Any, Any]:
-        np = numpy_or_error()
-        plan = plan_for(self, tuple(isinstance(a, np.ndarray) for a in args))
+        # The plan for these argument kinds (arrays or floats, as _arguments made them), found
+        # by their types: a tuple of types is made in C, where a pattern of thousands of
+        # parameters would cost a Python loop each replay.
+        kinds = tuple(map(type, args))
+        plan = self._lane_plans.get(kinds)
+        if plan is None:
+            plan = self._lane_plans[kinds] = plan_for(self, tuple(k is not float for k in kinds))
         value, grad_list, aux = plan.run(args, lanes, grads=grads)
         return ((value, aux) if self.has_aux else value), grad_list
 
