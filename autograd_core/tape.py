@@ -181,7 +181,15 @@ def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (
                 f"{type(out).__name__} {out!r:.60}"
             )
         out, extra = out
-        aux = [extra] if isinstance(extra, Value) else list(extra)
+        if isinstance(extra, Value):
+            aux = [extra]
+        elif isinstance(extra, (list, tuple)):
+            aux = list(extra)
+        else:
+            raise TypeError(
+                "with has_aux=True, aux must be a Value or a list of Values, got "
+                f"{type(extra).__name__} {extra!r:.40}"
+            )
         for i, a in enumerate(aux):
             if not isinstance(a, Value):
                 raise TypeError(f"aux[{i}] must be a Value, got {type(a).__name__} {a!r:.40}")
@@ -295,6 +303,11 @@ class Tape:
                 values.append(to_float(a, f"argument #{i}"))  # a clear TypeError for junk
                 continue
             np = numpy_or_error()
+            if isinstance(a, np.ma.MaskedArray):
+                raise TypeError(
+                    f"argument #{i} is a masked array: lane replay has no masks; fill it "
+                    "(a.filled(value)) or drop the masked lanes first"
+                )
             arr = np.asarray(a)
             if arr.ndim == 0:
                 values.append(to_float(arr, f"argument #{i}"))

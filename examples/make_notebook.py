@@ -98,11 +98,12 @@ whole batch at once. Instructions of one level with the same op become one NumPy
 a layer's `dot` nodes one matrix product: the plan below is the batch's forward pass, and
 backward runs it in reverse (`dW = G @ X.T`, `dX = W.T @ G`)."""),
     ("code", """import numpy as np
+
 from autograd_core import trace
 
 params = net.parameters()
 tape = trace(lambda x0, x1, t: hinge([net([x0, x1])], [t]), 0.0, 0.0, 1.0, params=params)
-columns = [np.array(c) for c in zip(*X)] + [np.array(y, dtype=float)]
+columns = [*np.array(X).T, np.array(y, dtype=float)]  # one array per argument
 print(f"{len(tape)} instructions per example")
 print(tape.lane_listing(*columns, *(p.data for p in params)))"""),
     ("md", """`fit(..., compile=True)` trains that way: the same history as the interpreter (to

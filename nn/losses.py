@@ -128,7 +128,8 @@ def _pairs(predictions: Any, targets: Any, name: str) -> list[tuple[Any, Any]]:
 
 
 def _is_sequence(x: Any) -> bool:
-    return not isinstance(x, (str, bytes)) and hasattr(x, "__len__") and hasattr(x, "__getitem__")
+    return (not isinstance(x, (str, bytes)) and hasattr(x, "__len__")
+            and hasattr(x, "__getitem__") and getattr(x, "ndim", 1) != 0)  # not a 0-d array
 
 
 def _reduce(losses: list[Value], reduction: Reduction, count: int | None = None) -> Any:

@@ -344,6 +344,12 @@ def fit(
     n = len(rows)
     size = n if batch_size is None else min(batch_size, n)
     order = list(range(n))
+    if not isinstance(compile, bool):
+        raise TypeError(f"compile must be True or False, got {compile!r}")
+    if validation_data is not None:  # a bad y_val is refused before any parameter moves
+        with no_grad(), _logits_for(model, loss_fn):
+            out = model([Value(v) for v in val_rows[0]])
+            loss_fn([out] * len(val_targets), val_targets)
     compiled = None
     if compile:
         from .compiled import CompiledLoss

@@ -172,3 +172,24 @@ def test_the_replay_is_a_few_groups_whatever_the_width():
         assert names.count("matmul") == 3
         counts.append(len(names))
     assert counts[0] == counts[1]
+
+
+def test_a_bad_validation_target_is_refused_before_any_parameter_moves():
+    X, y = make_moons(20, noise=0.1, seed=2)
+    for compile in (False, True):
+        model = MLP(2, [3, 1], seed=1)
+        before = [p.data for p in model.parameters()]
+        with pytest.raises(ValueError, match="hinge: target 1 is 5"):
+            fit(model, X, y, loss=hinge, epochs=2, progress=False, compile=compile,
+                validation_data=(X[:3], [1, 5, -1]))
+        assert [p.data for p in model.parameters()] == before
+
+
+def test_compile_must_be_a_bool_and_targets_may_be_0d_arrays():
+    X, y = make_moons(12, noise=0.1, seed=2)
+    with pytest.raises(TypeError, match="compile must be True or False"):
+        fit(MLP(2, [3, 1], seed=1), X, y, loss=hinge, epochs=1, progress=False, compile="yes")
+    zero_d = [np.array(float(t)) for t in y]
+    h1, h2 = (fit(MLP(2, [3, 1], seed=1), X, zero_d, loss=hinge, epochs=2, progress=False,
+                  compile=c) for c in (False, True))
+    same_history(h2, h1)

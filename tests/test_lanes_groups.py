@@ -146,3 +146,12 @@ def test_the_lane_listing_shows_a_layer_as_one_product():
     assert "relu(L" in text and "(8 nodes)" in text
     with pytest.raises(ValueError, match="array argument"):
         tape.lane_listing(0.0, 0.0, *(p.data for p in params))
+
+
+def test_masked_arrays_and_junk_aux_are_refused():
+    tape = trace(lambda x: x * 2.0, 1.0)
+    with pytest.raises(TypeError, match=r"masked array.*filled"):
+        tape(np.ma.array([1.0, 2.0], mask=[0, 1]))
+    for junk in (1.0, None, {"a": 1}):
+        with pytest.raises(TypeError, match="aux must be a Value or a list of Values"):
+            trace(lambda x, junk=junk: (x * 2.0, junk), 1.0, has_aux=True)
