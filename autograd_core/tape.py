@@ -56,6 +56,7 @@ True
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -303,7 +304,8 @@ class Tape:
                 values.append(to_float(a, f"argument #{i}"))  # a clear TypeError for junk
                 continue
             np = numpy_or_error()
-            if isinstance(a, np.ma.MaskedArray):
+            masked = sys.modules.get("numpy.ma")  # a masked array exists only once it is loaded
+            if masked is not None and isinstance(a, masked.MaskedArray):
                 raise TypeError(
                     f"argument #{i} is a masked array: lane replay has no masks; fill it "
                     "(a.filled(value)) or drop the masked lanes first"
@@ -449,19 +451,28 @@ class Tape:
         # The plan for these argument kinds (arrays or floats, as _arguments made them), found
         # by their types: a tuple of types is made in C, where a pattern of thousands of
         # parameters would cost a Python loop each replay.
-        kinds = tuple(map(type, args))
+        plan = self._lane_plans.get(tuple(map(type, args)))
+        if plan is None:
+            plan = self.plan(*args)
+        value, grad_list, aux = plan.run(args, lanes, grads=grads)
+        return ((value, aux) if self.has_aux else value), grad_list
+
+    def plan(self, *args: Any) -> Any:
+        """The lane plan for arguments like ``args`` (which are arrays, which numbers): its
+        groups of instructions, one NumPy call each. Made on the first lane replay of that
+        kind and kept; call it first to make it ahead of time, as a jit's first call does.
+        See :mod:`autograd_core.lanes`."""
+        values, lanes = self._arguments(args)
+        if lanes is None:
+            raise ValueError("a lane plan needs at least one array argument (the lanes)")
+        kinds = tuple(map(type, values))
         plan = self._lane_plans.get(kinds)
         if plan is None:
             plan = self._lane_plans[kinds] = plan_for(self, tuple(k is not float for k in kinds))
-        value, grad_list, aux = plan.run(args, lanes, grads=grads)
-        return ((value, aux) if self.has_aux else value), grad_list
+        return plan
 
     def lane_listing(self, *args: Any) -> str:
         """How a lane replay at ``args`` runs: its groups of instructions, one NumPy call
         each (a layer's dot nodes as one matrix product). See :mod:`autograd_core.lanes`."""
-        values, lanes = self._arguments(args)
-        if lanes is None:
-            raise ValueError("lane_listing needs at least one array argument (the lanes)")
-        np = numpy_or_error()
-        return plan_for(self, tuple(isinstance(a, np.ndarray) for a in values)).listing()
+        return self.plan(*args).listing()
 

@@ -376,7 +376,9 @@ def w3_tape_setup() -> tuple[Any, list[float], tuple[Any, Any, Any]]:
                  params=params)
     lanes = (np.array([p[0] for p in points]), np.array([p[1] for p in points]),
              np.array(labels))
-    return tape, [p.data for p in params], lanes
+    theta = [p.data for p in params]
+    tape.plan(*lanes, *theta)  # the lane plan made now, in the setup, as a jit's first call
+    return tape, theta, lanes
 
 
 def w3_tape_train(tape: Any, theta: Sequence[float], lanes: tuple[Any, Any, Any],
