@@ -588,6 +588,25 @@ class Plan:
         self.lane_args = [(i, row) for i, (lanes, row) in enumerate(self.args) if lanes]
         self.number_args = [i for i, (lanes, _) in enumerate(self.args) if not lanes]
         self.number_rows = np.array([self.args[i][1] for i in self.number_args], dtype=np.intp)
+        # Usually the numbers are the last arguments and the first rows of F: then they go in
+        # and their gradients come out as one slice each.
+        k, rows = len(self.number_args), self.number_rows.tolist()
+        first = self.number_args[0] if k else 0
+        self.number_span: tuple[int, int, int] | None = None
+        if k and self.number_args == list(range(first, first + k)) and rows == list(
+                range(rows[0], rows[0] + k)):
+            self.number_span = (first, rows[0], k)
+
+    def lanes_of(self, args: Sequence[Any]) -> int | None:
+        """The lane count of ``args`` when its arrays are 1-d float64 of one non-zero length
+        (ready to run as they are), else None (the tape then checks and converts them)."""
+        n = None
+        for i, _ in self.lane_args:
+            a = args[i]
+            if a.ndim != 1 or a.dtype.char != "d" or (n is not None and len(a) != n):
+                return None
+            n = len(a)
+        return n or None
 
     def _where(self, slot: int) -> tuple[bool, int]:
         """(whether the slot differs between lanes, its row in L or in F)."""
@@ -659,7 +678,12 @@ class Plan:
         F = self.F0.copy()
         for i, row in self.lane_args:
             L[row] = args[i]
-        F[self.number_rows] = [args[i] for i in self.number_args]
+        span = self.number_span
+        if span is not None:
+            first, frow, k = span
+            F[frow : frow + k] = args[first : first + k]
+        else:
+            F[self.number_rows] = [args[i] for i in self.number_args]
         with np.errstate(all="ignore"):
             for group in self.groups:
                 try:
@@ -700,8 +724,11 @@ class Plan:
         grad_list: list[Any] = [0.0] * len(self.args)
         for i, row in self.lane_args:
             grad_list[i] = GL[row].copy()
-        for i, g in zip(self.number_args, GF[self.number_rows].tolist(), strict=True):
-            grad_list[i] = g
+        if span is not None:
+            grad_list[first : first + k] = GF[frow : frow + k].tolist()
+        else:
+            for i, g in zip(self.number_args, GF[self.number_rows].tolist(), strict=True):
+                grad_list[i] = g
         return value, grad_list, aux
 
     def listing(self) -> str:

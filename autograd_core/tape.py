@@ -337,6 +337,10 @@ class Tape:
     # ------------------------------------------------------------------ replay
     def __call__(self, *args: Any) -> Any:
         """The traced function's value at ``args`` (an array of one value per lane with lanes)."""
+        known = self._known_lanes(args)
+        if known is not None:
+            value, _, aux = known[0].run(args, known[1], grads=False)
+            return (value, aux) if self.has_aux else value
         values, lanes = self._arguments(args)
         if lanes is not None:
             return self._lanes(values, lanes, grads=False)[0]
@@ -356,6 +360,10 @@ class Tape:
         bit for bit. With lanes, the gradients of the sum over lanes: an array per array
         argument, a float (summed over lanes) per number argument.
         """
+        known = self._known_lanes(args)
+        if known is not None:
+            value, grad_list, aux = known[0].run(args, known[1], grads=True)
+            return ((value, aux) if self.has_aux else value), grad_list
         values, lanes = self._arguments(args)
         if lanes is not None:
             return self._lanes(values, lanes, grads=True)
@@ -456,6 +464,18 @@ class Tape:
             plan = self.plan(*args)
         value, grad_list, aux = plan.run(args, lanes, grads=grads)
         return ((value, aux) if self.has_aux else value), grad_list
+
+    def _known_lanes(self, args: tuple[Any, ...]) -> tuple[Any, int] | None:
+        """(plan, lane count) when ``args`` are of kinds already replayed on lanes, as they
+        need no conversion (floats, and 1-d float64 arrays of one length): a training loop's
+        replays skip checking and converting every argument again. Else None."""
+        if not self._lane_plans:
+            return None
+        plan = self._lane_plans.get(tuple(map(type, args)))
+        if plan is None:
+            return None
+        lanes = plan.lanes_of(args)
+        return None if lanes is None else (plan, lanes)
 
     def plan(self, *args: Any) -> Any:
         """The lane plan for arguments like ``args`` (which are arrays, which numbers): its

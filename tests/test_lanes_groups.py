@@ -155,3 +155,20 @@ def test_masked_arrays_and_junk_aux_are_refused():
     for junk in (1.0, None, {"a": 1}):
         with pytest.raises(TypeError, match="aux must be a Value or a list of Values"):
             trace(lambda x, junk=junk: (x * 2.0, junk), 1.0, has_aux=True)
+
+
+def test_replays_of_a_known_kind_take_the_short_way_and_agree():
+    w = [Value(0.5), Value(-0.3)]
+    tape = trace(lambda x, y: (x * w[0] + y).tanh() * w[1], 1.0, 2.0, params=w)
+    rng = np.random.default_rng(0)
+    for n in (3, 3, 5, 1):  # the second call of a kind runs without converting its arguments
+        args = [rng.normal(size=n), float(rng.normal()), 0.5, -0.3]
+        agree(tape, args, n)
+    ints = [np.array([1, 2, 3]), 0.25, 0.5, -0.3]  # int lanes: converted, same numbers
+    floats = [np.array([1.0, 2.0, 3.0]), 0.25, 0.5, -0.3]
+    (v1, g1), (v2, g2) = tape.value_and_grad(*ints), tape.value_and_grad(*floats)
+    np.testing.assert_array_equal(v1, v2)
+    for a, b in zip(g1, g2, strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="lanes"):
+        tape.value_and_grad(np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0]), 0.5, -0.3)
