@@ -49,6 +49,7 @@ from .primitives import (
     UNARY,
     VARIADIC,
     Op,
+    check_derivative_list,
     refusal,
     result_as_float,
 )
@@ -276,17 +277,8 @@ def _checked_local(op: Op, rules: Sequence[Any], xs: list[Any], out: Any,
     """The local derivatives from the array rules, each checked by :func:`_rule_result`."""
     local = _local(op, rules, xs, out)
     if op.kind == VARIADIC:
-        if not isinstance(local, (list, tuple)):
-            raise TypeError(
-                f"the array derivative rule of variadic op {op.name!r} must return a list of "
-                f"{len(xs)} derivatives, one per input; it returned {type(local).__name__} "
-                f"{local!r:.60}"
-            )
-        if len(local) != len(xs):
-            raise ValueError(
-                f"the array derivative rule of variadic op {op.name!r} returned {len(local)} "
-                f"derivative(s) for {len(xs)} inputs; it must return one per input"
-            )
+        check_derivative_list(local, len(xs), f"the array derivative rule of variadic op "
+                              f"{op.name!r}")
         return [_rule_result(op, None, d, shape) for d in local]
     return [_rule_result(op, i, d, shape) for i, d in enumerate(local)]
 

@@ -535,23 +535,28 @@ def _guard_rule(name: str, index: int, rule: Callable[..., Any]) -> Callable[...
     return guarded
 
 
+def check_derivative_list(result: Any, n: int, rule: str) -> None:
+    """A variadic ``rule``'s result must be a list (or tuple) of ``n`` derivatives, one per
+    input; else a TypeError or ValueError saying so (``rule`` names it in the message)."""
+    if not isinstance(result, (list, tuple)):
+        raise TypeError(
+            f"{rule} must return a list (or tuple) of {n} derivatives, one per input; it "
+            f"returned {type(result).__name__} {result!r:.80}"
+        )
+    if len(result) != n:
+        raise ValueError(
+            f"{rule} returned {len(result)} derivatives for {n} inputs; it must return one "
+            "per input"
+        )
+
+
 def _guard_variadic_rule(name: str, rule: Callable[..., Any]) -> Callable[..., Any]:
     """A user's variadic rule, returning only a list of derivatives, one per input."""
 
     @functools.wraps(rule)
     def guarded(inputs: list[Any], out: Any) -> Any:
         result = rule(inputs, out)
-        if not isinstance(result, (list, tuple)):
-            raise TypeError(
-                f"the derivative rule of variadic op {name!r} must return a list (or tuple) of "
-                f"{len(inputs)} derivatives, one per input; it returned "
-                f"{type(result).__name__} {result!r:.80}"
-            )
-        if len(result) != len(inputs):
-            raise ValueError(
-                f"the derivative rule of variadic op {name!r} returned {len(result)} "
-                f"derivatives for {len(inputs)} inputs; it must return one per input"
-            )
+        check_derivative_list(result, len(inputs), f"the derivative rule of variadic op {name!r}")
         for d in result:
             if type(d) is not float:
                 break

@@ -241,58 +241,51 @@ def child_w3(engine: str, variant: str, repeats: int, steps: int,
             "gc_profile": gc_profile}
 
 
-def child_w3_tape(repeats: int, steps: int) -> dict[str, Any]:
-    """W3 on a tape: nn.MLP's per-example loss traced once, the 100 points replayed as lanes
-    per step (NumPy). The trace is timed apart; a step is one replay and the SGD update."""
+def _child_tape(what: str, setup: Callable[[], tuple[Any, ...]],
+                train: Callable[..., list[float]], repeats: int,
+                steps: int) -> tuple[dict[str, Any], Any]:
+    """Time a tape workload: each repeat sets up afresh (``setup()``, timed apart as the
+    trace) and trains ``steps`` steps (``train(*setup(), steps)``); the repeats must agree.
+    Returns the result (without its "model") and the last tape."""
     runs = []
     losses: list[float] = []
     traces = []
     perf = time.perf_counter
     for index in range(repeats + 1):
         t0 = perf()
-        tape, theta, lanes = W.w3_tape_setup()
+        made = setup()
         t1 = perf()
-        got = W.w3_tape_train(tape, theta, lanes, steps)
+        got = train(*made, steps)
         t2 = perf()
-        if losses and got[-1] != losses[-1]:
-            raise AssertionError(f"W3-tape: repeats disagree, loss {got[-1]!r} vs {losses[-1]!r}")
+        if losses and got != losses:
+            raise AssertionError(f"{what}: repeats disagree, loss {got[-1]!r} vs {losses[-1]!r}")
         losses = got
         if index:
             runs.append({"steps": t2 - t1, "step": (t2 - t1) / steps})
             traces.append(t1 - t0)
     return {"runs": runs, "median": _median_times(runs), "losses": losses,
             "final_loss": losses[-1], "steps": steps, "gc_profile": None,
-            "model": f"nn.MLP loss traced once ({len(tape)} steps), 100 lanes",
-            "trace": statistics.median(traces)}
+            "trace": statistics.median(traces)}, made[0]
+
+
+def child_w3_tape(repeats: int, steps: int) -> dict[str, Any]:
+    """W3 on a tape: nn.MLP's per-example loss traced once, the 100 points replayed as lanes
+    per step (NumPy). The trace is timed apart; a step is one replay and the SGD update."""
+    result, tape = _child_tape("W3-tape", W.w3_tape_setup, W.w3_tape_train, repeats, steps)
+    result["model"] = f"nn.MLP loss traced once ({len(tape)} steps), 100 lanes"
+    return result
 
 
 def child_w3_float_tape(repeats: int, steps: int) -> dict[str, Any]:
     """W3 on a float tape: W3-nn's whole loss traced once (the 100 points are constants of
     the tape), each step one float replay ``tape.value_and_grad(*theta)`` and the SGD update.
     The trace (with compiling the replay, where the tape does) is timed apart."""
-    runs = []
-    losses: list[float] = []
-    traces = []
-    perf = time.perf_counter
-    for index in range(repeats + 1):
-        t0 = perf()
-        tape, theta = W.w3_float_tape_setup()
-        t1 = perf()
-        got = W.w3_float_tape_train(tape, theta, steps)
-        t2 = perf()
-        if losses and got != losses:
-            raise AssertionError(
-                f"W3-float-tape: repeats disagree, loss {got[-1]!r} vs {losses[-1]!r}")
-        losses = got
-        if index:
-            runs.append({"steps": t2 - t1, "step": (t2 - t1) / steps})
-            traces.append(t1 - t0)
+    result, tape = _child_tape("W3-float-tape", W.w3_float_tape_setup, W.w3_float_tape_train,
+                               repeats, steps)
     replay = {True: "compiled float replay", False: "float replay, interpreted"}.get(
         getattr(tape, "compiled", None), "float replay")
-    return {"runs": runs, "median": _median_times(runs), "losses": losses,
-            "final_loss": losses[-1], "steps": steps, "gc_profile": None,
-            "model": f"W3-nn's loss traced once ({len(tape)} steps), {replay}",
-            "trace": statistics.median(traces)}
+    result["model"] = f"W3-nn's loss traced once ({len(tape)} steps), {replay}"
+    return result
 
 
 def child_w3_torch(repeats: int, steps: int) -> dict[str, Any]:

@@ -333,15 +333,22 @@ def w3_train(V: type, model: Callable[[Any], Any], params: Sequence[Any],
     return [w3_step(V, model, params, points, labels, k) for k in range(steps)]
 
 
-def w3_check(loss: float, reference: float, what: str) -> float:
-    """The loss after 20 steps agrees with the reference (micrograd's) to 1e-6 relative."""
+def agreement(loss: float, reference: float, tolerance: float, what: str,
+              whose: str) -> float:
+    """``loss`` and ``reference`` (``whose`` loss) agree to ``tolerance`` relative; returns
+    the relative difference, or raises ``AssertionError`` naming ``what`` and both numbers."""
     rel = abs(loss - reference) / abs(reference)
-    if not rel <= 1e-6:
+    if not rel <= tolerance:
         raise AssertionError(
-            f"W3 {what}: loss after the steps {loss!r}, micrograd's {reference!r} "
-            f"(relative difference {rel:.3g} > 1e-6)"
+            f"{what}: loss after the steps {loss!r}, {whose} {reference!r} "
+            f"(relative difference {rel:.3g} > {tolerance!r})"
         )
     return rel
+
+
+def w3_check(loss: float, reference: float, what: str) -> float:
+    """The loss after 20 steps agrees with the reference (micrograd's) to 1e-6 relative."""
+    return agreement(loss, reference, 1e-6, f"W3 {what}", "micrograd's")
 
 
 # --------------------------------------------------------------------------- W3 on a tape
@@ -396,13 +403,7 @@ def w3_tape_train(tape: Any, theta: Sequence[float], lanes: tuple[Any, Any, Any]
 
 def w3_tape_check(loss: float, reference: float) -> float:
     """The tape's loss after the steps agrees with W3-nn's to 1e-9 relative."""
-    rel = abs(loss - reference) / abs(reference)
-    if not rel <= 1e-9:
-        raise AssertionError(
-            f"W3-tape: loss after the steps {loss!r}, W3-nn's {reference!r} "
-            f"(relative difference {rel:.3g} > 1e-9)"
-        )
-    return rel
+    return agreement(loss, reference, 1e-9, "W3-tape", "W3-nn's")
 
 
 # --------------------------------------------------------------------------- W3 float tape
@@ -526,13 +527,7 @@ def w3_torch_train(params: Sequence[Any], X: Any, y: Any,
 def w3_torch_check(loss: float, reference: float) -> float:
     """PyTorch's loss after the steps agrees with W3-nn's to 1e-9 relative (it sums in
     another order: matrix products and reductions)."""
-    rel = abs(loss - reference) / abs(reference)
-    if not rel <= 1e-9:
-        raise AssertionError(
-            f"W3-torch: loss after the steps {loss!r}, W3-nn's {reference!r} "
-            f"(relative difference {rel:.3g} > 1e-9)"
-        )
-    return rel
+    return agreement(loss, reference, 1e-9, "W3-torch", "W3-nn's")
 
 
 # --------------------------------------------------------------------------- digits demo
