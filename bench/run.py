@@ -5,6 +5,7 @@
     python bench/run.py --only W1,W3 --json results.json
     python bench/run.py --only DIGITS   # the digits demo: fit() vs fit(compile=True)
     python bench/run.py --baseline d3e7f9b --rounds 5   # W3-nn here vs an earlier commit
+    python bench/run.py --versus-torch --rounds 8     # W3 lanes vs PyTorch, alternating
 
 Every engine x workload runs in a fresh subprocess: one untimed warm-up, then the median of
 5 timed repeats (``time.perf_counter``), Python's garbage collector left on as users have it.
@@ -769,47 +770,90 @@ def export_revision(rev: str, folder: Path) -> str:
     return found.stdout.decode().strip()
 
 
-def compare_baseline(args: argparse.Namespace) -> int:
-    """W3-nn of this checkout against the same workload at git revision ``args.baseline``.
+def _alternating(sides: dict[str, tuple[dict[str, Any], Path]], rounds: int,
+                 timeout: float) -> list[dict[str, dict[str, Any]]] | str:
+    """Each side's task run in a fresh process, the sides one after the other (their order
+    swapped every round) ``rounds`` times, so that drift in the machine's load falls on all
+    alike; every round's results, or the first error as a message."""
+    results = []
+    names = list(sides)
+    for round_ in range(1, rounds + 1):
+        pair = {}
+        for name in names if round_ % 2 else names[::-1]:
+            spec, root = sides[name]
+            res = run_child(spec, timeout, root)
+            if "error" in res:
+                return f"FAILED: {spec['task']} ({name}): {res['error']}"
+            pair[name] = res
+        steps = ", ".join(f"{n} {fmt_time(pair[n]['median']['step'])}" for n in names)
+        print(f"round {round_}: {steps}", file=sys.stderr, flush=True)
+        results.append(pair)
+    return results
 
-    The two run alternately, ``args.rounds`` times each, every run in a fresh process, so that
-    drift in the machine's load falls on both alike; the table gives each round's medians and
-    the median over rounds of (this checkout / baseline).
-    """
+
+def _ratio_table(results: list[dict[str, dict[str, Any]]], top: str, bottom: str,
+                 label: str) -> list[str]:
+    """Per round, both sides' step times and top / bottom; then their median and spread."""
+    ratios = [r[top]["median"]["step"] / r[bottom]["median"]["step"] for r in results]
+    lines = [f"| round | {top} | {bottom} | {label} |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| {i} | {fmt_time(r[top]['median']['step'])} | "
+              f"{fmt_time(r[bottom]['median']['step'])} | {q:.3f} |"
+              for i, (r, q) in enumerate(zip(results, ratios, strict=True), 1)]
+    lines += ["", f"median {label} over {len(ratios)} rounds: {statistics.median(ratios):.3f} "
+              f"(spread {min(ratios):.3f} to {max(ratios):.3f})"]
+    return lines
+
+
+def compare_baseline(args: argparse.Namespace) -> int:
+    """W3-nn of this checkout against the same workload at git revision ``args.baseline``,
+    in alternating runs (:func:`_alternating`); the table gives each round's medians and the
+    median over rounds of (this checkout / baseline)."""
     spec = {"task": "W3-nn", "engine": "autograd_core", "steps": W.W3_STEPS,
             "repeats": args.repeats, "profile": False}
     with tempfile.TemporaryDirectory(prefix="bench-baseline-") as tmp:
         base = Path(tmp)
         short = export_revision(args.baseline, base)
-        ratios, rows = [], []
-        for round_ in range(1, args.rounds + 1):
-            pair = {}
-            for name, root in (("ours", ROOT), ("baseline", base)):
-                res = run_child(spec, args.timeout, root)
-                if "error" in res:
-                    print(f"FAILED: W3-nn {name}: {res['error']}")
-                    return 1
-                pair[name] = res
-            ours, theirs = (pair[k]["median"]["step"] for k in ("ours", "baseline"))
-            if abs(pair["ours"]["final_loss"] - pair["baseline"]["final_loss"]) > 1e-9 * abs(
-                    pair["baseline"]["final_loss"]):
-                print("FAILED: W3-nn loss differs from the baseline's: "
-                      f"{pair['ours']['final_loss']!r} vs {pair['baseline']['final_loss']!r}")
-                return 1
-            ratios.append(ours / theirs)
-            rows.append(f"| {round_} | {fmt_time(theirs)} | {fmt_time(ours)} | "
-                        f"{ours / theirs:.3f} |")
-            print(f"round {round_}: baseline {fmt_time(theirs)}, ours {fmt_time(ours)}",
-                  file=sys.stderr, flush=True)
+        results = _alternating({"this checkout": (spec, ROOT), "baseline": (spec, base)},
+                               args.rounds, args.timeout)
+    if isinstance(results, str):
+        print(results)
+        return 1
+    for pair in results:
+        ours, theirs = (pair[k]["final_loss"] for k in ("this checkout", "baseline"))
+        if abs(ours - theirs) > 1e-9 * abs(theirs):
+            print(f"FAILED: W3-nn loss differs from the baseline's: {ours!r} vs {theirs!r}")
+            return 1
     print(f"W3-nn step, this checkout vs baseline {args.baseline} ({short}); "
           f"median of {args.repeats} repeats per run, runs alternating; load {_load()}")
     print()
-    print("| round | baseline | this checkout | this / baseline |")
-    print("| --- | ---: | ---: | ---: |")
-    print("\n".join(rows))
+    print("\n".join(_ratio_table(results, "this checkout", "baseline",
+                                 "this / baseline")))
+    return 0
+
+
+def compare_torch(args: argparse.Namespace) -> int:
+    """W3 on lanes (W3-tape) against PyTorch batched (W3-torch) in alternating runs: the
+    issue's "faster per step than PyTorch" measured so that the machine's drift falls on
+    both; the table gives each round and the median of PyTorch / lanes."""
+    if not _have_numpy() or not _have_torch():
+        return 1
+    steps = W.W3_STEPS
+    sides = {
+        "W3-torch": ({"task": "W3-torch", "engine": "torch", "steps": steps,
+                      "repeats": args.repeats}, ROOT),
+        "W3-tape": ({"task": "W3-tape", "engine": "autograd_core", "steps": steps,
+                     "repeats": args.repeats}, ROOT),
+    }
+    results = _alternating(sides, args.rounds, args.timeout)
+    if isinstance(results, str):
+        print(results)
+        return 1
+    for pair in results:
+        W.w3_torch_check(pair["W3-torch"]["final_loss"], pair["W3-tape"]["final_loss"])
+    print(f"W3 step on 100 lanes vs PyTorch batched (float64, one thread); median of "
+          f"{args.repeats} repeats per run, runs alternating; load {_load()}")
     print()
-    print(f"median this / baseline over {len(ratios)} rounds: {statistics.median(ratios):.3f} "
-          f"(spread {min(ratios):.3f} to {max(ratios):.3f})")
+    print("\n".join(_ratio_table(results, "W3-torch", "W3-tape", "PyTorch / lanes")))
     return 0
 
 
@@ -845,8 +889,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline", metavar="REV",
                         help="instead of the peers, time W3-nn here against git revision REV, "
                         "alternating runs (see --rounds)")
+    parser.add_argument("--versus-torch", action="store_true",
+                        help="instead of the peers, time W3-tape (lanes) against W3-torch "
+                        "(PyTorch batched) in alternating runs (see --rounds)")
     parser.add_argument("--rounds", type=int, default=5,
-                        help="with --baseline: runs of each side (default 5)")
+                        help="with --baseline or --versus-torch: runs of each side (default 5)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
@@ -877,6 +924,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.baseline is not None:
         return compare_baseline(args)
+    if args.versus_torch:
+        return compare_torch(args)
     info = machine_info()
     engines = ["autograd_core"] + (["micrograd"] if info["micrograd"] else [])
     if not info["micrograd"]:

@@ -285,3 +285,22 @@ def test_only_digits_plans_two_rows_of_three_repeats() -> None:
     tasks = run.plan(args, ["autograd_core", "micrograd"])
     assert [(t["task"], t["repeats"], t["epochs"]) for t in tasks] == [
         ("digits-interpreted", 3, 10), ("digits-compiled", 3, 10)]
+
+
+@needs_torch
+def test_versus_torch_alternates_the_two_and_reports_the_median_ratio(monkeypatch, capsys):
+    calls = []
+    step = {"W3-torch": 360e-6, "W3-tape": 200e-6}
+
+    def fake_child(spec, timeout, root=run.ROOT):
+        calls.append(spec["task"])
+        return _fake_w3(step[spec["task"]] * (1 + 0.01 * len(calls)))
+
+    monkeypatch.setattr(run, "run_child", fake_child)
+    args = run.parse_args(["--versus-torch", "--rounds", "3", "--repeats", "2"])
+    assert run.main(["--versus-torch", "--rounds", "3", "--repeats", "2"]) == 0
+    assert args.versus_torch and calls == ["W3-torch", "W3-tape", "W3-tape", "W3-torch",
+                                           "W3-torch", "W3-tape"]  # the order swaps each round
+    out = capsys.readouterr().out
+    assert "| round | W3-torch | W3-tape | PyTorch / lanes |" in out
+    assert "median PyTorch / lanes over 3 rounds: 1.7" in out

@@ -246,7 +246,8 @@ def test_baseline_comparison_prints_a_ratio_table(
     monkeypatch.setattr(run, "run_child", fake_child)
     assert run.main(["--baseline", "HEAD", "--rounds", "3", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
-    assert "| 3 | 25.0 ms | 20.0 ms | 0.800 |" in out
+    assert "| round | this checkout | baseline | this / baseline |" in out
+    assert "| 3 | 20.0 ms | 25.0 ms | 0.800 |" in out
     assert "median this / baseline over 3 rounds: 0.800" in out
-    # Alternating: ours, baseline, ours, baseline...
-    assert [c == run.ROOT for c in calls] == [True, False] * 3
+    # Alternating, the order swapped every round: ours, baseline; baseline, ours; ...
+    assert [c == run.ROOT for c in calls] == [True, False, False, True, True, False]
