@@ -732,7 +732,8 @@ class Plan:
                 r, n = g.w.at.shape
                 x = f"L{g.x}" if g.shared else f"L[{r}x{n} rows]"
                 what = f"W({r}x{n}) @ {x}" + (" + b" if g.b is not None else "")
-                lines.append(f"L{g.out} = {what}  ({len(g.steps)} dot nodes)")
+                n = len(g.steps)
+                lines.append(f"L{g.out} = {what}  ({n} dot node{'s' if n > 1 else ''})")
             elif isinstance(g, Sum):
                 buf = "L" if g.lanes else "F"
                 lines.append(f"{buf}{g.out} = sum over {g.x.at.shape[1]} inputs"

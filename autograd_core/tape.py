@@ -159,6 +159,14 @@ def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (
         raise TypeError(f"trace() needs a function, got {type(f).__name__}")
     if isinstance(params, Value):
         raise TypeError("params must be a list of Values (model.parameters()), got one Value")
+    if not isinstance(params, (list, tuple)):
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(
+                f"params must be a list of Values, e.g. model.parameters(); got "
+                f"{type(params).__name__}"
+            ) from None
     params = list(params)
     for i, p in enumerate(params):
         if not isinstance(p, Value) or p._op is not None:
@@ -195,11 +203,31 @@ def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (
             if not isinstance(a, Value):
                 raise TypeError(f"aux[{i}] must be a Value, got {type(a).__name__} {a!r:.40}")
     if not isinstance(out, Value):
+        hint = ("; to return other Values with it, return (value, [values]) and trace with "
+                "has_aux=True") if isinstance(out, tuple) and not has_aux else ""
         raise TypeError(
             f"the traced function must return a Value computed from its arguments, got "
-            f"{type(out).__name__} {out!r:.60}"
+            f"{type(out).__name__} {out!r:.60}{hint}"
         )
-    return Tape(out, leaves + params, n_args=len(leaves), aux=aux, compile=compile)
+    tape = Tape(out, leaves + params, n_args=len(leaves), aux=aux, compile=compile)
+    _warn_frozen(tape)
+    return tape
+
+
+def _warn_frozen(tape: Tape) -> None:
+    """Warn when labelled Values the function used (a model's parameters, by their labels
+    L0.n0.w0 ...) became constants of the tape: they were not passed as ``params``."""
+    labels = [label for label in tape.constant_labels if label]
+    if labels:
+        shown = ", ".join(labels[:3]) + (f" and {len(labels) - 3} more" if len(labels) > 3
+                                         else "")
+        warnings.warn(
+            f"{len(labels)} labelled Value(s) the traced function uses are frozen in the tape "
+            f"as constants ({shown}), with no gradient; to replay them with new numbers and "
+            "get their gradients, pass them as params= (params=model.parameters())",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _aux_slot(slots: dict[Value, int], a: Value, i: int) -> int:
@@ -232,6 +260,7 @@ class Tape:
         self.n_args = n_args
         self.n_inputs = len(inputs)
         self.constants: dict[int, float] = {}
+        self.constant_labels: list[str] = []  # the constants' labels, for trace's warning
         steps: list[tuple[Op, tuple[int, ...], int]] = []
         order = topological_order(root, leaves=False) if root._op is not None else []
         order.reverse()  # evaluation order: every node after its parents
@@ -240,6 +269,7 @@ class Tape:
                 if parent not in slots:  # a leaf that is no argument: a constant
                     slots[parent] = len(init)
                     self.constants[len(init)] = parent.data
+                    self.constant_labels.append(parent.label)
                     init.append(parent.data)
             if node._op is None:
                 continue
@@ -285,6 +315,8 @@ class Tape:
                 self.n_inputs != self.n_args) else ""
             raise TypeError(
                 f"this tape takes {self.n_inputs} argument(s){extra}, got {len(args)}"
+                + ("; unpack a list of numbers with * (tape(*args, *theta))"
+                   if any(isinstance(a, (list, tuple)) for a in args) else "")
             )
         values: list[Any] = []
         lanes: int | None = None

@@ -8,7 +8,8 @@ digits (each upsampled 3.5x, bilinear, so the shapes are MNIST's).
 
 The network has 101,770 parameters, each a scalar Value. ``compile(jit_compile=True)``
 traces one image's loss once (~300 instructions) and trains each batch of 32 images as
-NumPy lanes: 300 images x 3 epochs train in about 2 s. With ``--interpret`` each image's
+NumPy lanes: 300 images x 3 epochs train in about 4 to 6 s, half of it the check against
+the interpreter before training. With ``--interpret`` each image's
 forward and backward pass builds and differentiates ~140 nodes with ~100k inputs, about
 40 s for the same run. Prints the loss and accuracy per epoch and the test accuracy.
 """

@@ -67,7 +67,10 @@ class CompiledLoss:
 
     def __init__(self, model: Any, loss_fn: Callable[..., Any], rows: list[list[float]],
                  targets: list[Any]) -> None:
-        np = numpy_or_error()
+        try:
+            np = numpy_or_error()
+        except ImportError as exc:
+            raise ImportError(f"fit(compile=True): {exc}; or train with compile=False") from None
         self.model = model
         self.loss_fn = loss_fn
         self.params = list(model.parameters())

@@ -157,6 +157,7 @@ def test_compile_without_numpy_says_what_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert "pip install 'autograd-core[fast]'" in out
+    assert "fit(compile=True)" in out and "compile=False" in out
 
 
 def test_the_replay_is_a_few_groups_whatever_the_width():

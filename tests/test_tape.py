@@ -217,3 +217,20 @@ def test_importing_the_engine_does_not_import_numpy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_newcomer_mistakes_get_messages_that_say_what_to_do():
+    from nn import MLP
+
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.warns(UserWarning, match=r"13 labelled Value\(s\).*frozen.*params=model"):
+        frozen = trace(lambda a, b: model([a, b]), 0.5, 1.0)
+    assert len(frozen.value_and_grad(0.5, 1.0)[1]) == 2  # only the two inputs: documented
+    with pytest.raises(TypeError, match=r"params must be a list of Values, e\.g\. model"):
+        trace(lambda a: a * 2.0, 1.0, params=3)
+    tape = trace(lambda a, b: model([a, b]), 0.5, 1.0, params=model.parameters())
+    theta = [p.data for p in model.parameters()]
+    with pytest.raises(TypeError, match=r"unpack a list of numbers with \*"):
+        tape(0.5, 1.0, theta)
+    with pytest.raises(TypeError, match="trace with has_aux=True"):
+        trace(lambda a: (a * 2.0, [a]), 1.0)
