@@ -37,8 +37,8 @@ NumPy is needed only for lanes (``pip install 'autograd-core[fast]'``).
 **What may be traced.** A function of its arguments built with ops (arithmetic, methods,
 ``dot``, ``sum_of``, users' ``primitive`` ops). The tape records the one path the function
 took at the example arguments: an ``if`` on a Value, a comparison (``x > 0``, ``max``), a
-``float(x)`` / ``x.item()`` or ``bool(x)`` are replayed as they went at tracing time, and
-give a :class:`TracerWarning`. Reading ``x.data`` is not detected: don't branch on it. A
+``float(x)`` / ``x.item()``, ``bool(x)`` or reading ``x.data`` (outside the library's own
+code) are replayed as they went at tracing time, and give a :class:`TracerWarning`. A
 Value the function uses that is not an argument (a model's parameter, say) is a constant of
 the tape, frozen at its tracing-time number, unless it is passed in ``params=``: then it is
 an argument too, after the positional ones.
@@ -114,6 +114,28 @@ def _watching(name: str, original: Any) -> Callable[..., Any]:
     return watched
 
 
+_OURS = ("autograd_core", "nn", "viz")
+
+
+def _watching_data(member: Any) -> property:
+    """``Value.data`` while tracing: the slot itself, with a warning when code outside the
+    library reads it (an ``if x.data > 0`` in a model); the engine's own reads stay silent."""
+
+    def get(self: Value) -> float:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.partition(".")[0] not in _OURS:
+            warnings.warn(
+                "reading Value.data while tracing: the number read is a constant of the tape "
+                "(a branch on it is replayed as it went now, for every input); compute with "
+                "the Value itself, or with an op (relu, abs, ...) to keep it traced",
+                TracerWarning,
+                stacklevel=2,
+            )
+        return member.__get__(self, Value)
+
+    return property(get, member.__set__, doc=member.__doc__)
+
+
 @contextlib.contextmanager
 def _watch_values() -> Iterator[None]:
     global _patch_depth
@@ -123,6 +145,8 @@ def _watch_values() -> Iterator[None]:
                 original = Value.__dict__.get(name)
                 _saved[name] = original
                 setattr(Value, name, _watching(name, original))
+            _saved["data"] = Value.__dict__["data"]
+            Value.data = _watching_data(_saved["data"])  # type: ignore[method-assign]
         _patch_depth += 1
     try:
         yield
@@ -136,6 +160,7 @@ def _watch_values() -> Iterator[None]:
                         delattr(Value, name)
                     else:
                         setattr(Value, name, original)
+                Value.data = _saved.pop("data")  # type: ignore[method-assign]
 
 
 def trace(f: Callable[..., Any], *example_args: Any, params: Sequence[Value] = (),

@@ -194,3 +194,28 @@ def test_compile_must_be_a_bool_and_targets_may_be_0d_arrays():
     h1, h2 = (fit(MLP(2, [3, 1], seed=1), X, zero_d, loss=hinge, epochs=2, progress=False,
                   compile=c) for c in (False, True))
     same_history(h2, h1)
+
+
+class ReadsData(Module):
+    """The newcomer's model: a branch on ``out.data`` that every first-batch example takes
+    the same way (all outputs positive at the start), so the agreement checks alone pass."""
+
+    def __init__(self) -> None:
+        self.mlp = MLP(2, [4, 1], seed=0)
+
+    def __call__(self, x):
+        out = self.mlp(x)
+        return out * 2.0 if out.data > -1e9 else out
+
+    def parameters(self):
+        return self.mlp.parameters()
+
+
+def test_a_model_reading_data_is_refused_while_tracing():
+    X, y = make_moons(20, noise=0.1, seed=1)
+    model = ReadsData()
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(ValueError, match=r"reading Value\.data while tracing.*compile=False"):
+        fit(model, X, y, loss="hinge", epochs=2, progress=False, compile=True)
+    assert [p.data for p in model.parameters()] == before
+    fit(model, X, y, loss="hinge", epochs=1, progress=False)  # the interpreter trains it
