@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from view_support import Watched, chromium, labelled_neuron, notebook_cell
 
 import nn
 import viz
@@ -17,19 +18,11 @@ from autograd_core.steps import forward_steps
 from nn.losses import hinge
 from viz import page as page_module
 
-CHROMIUM = Path("/usr/bin/chromium")
-WIDTH, HEIGHT = 1280, 800
 SHOTS = Path("/tmp/shots4")
 
 
 def neuron() -> tuple[Value, list[Value]]:
-    x = Value(2.0, label="x")
-    w = Value(-3.0, label="w")
-    b = Value(6.8813735870195432, label="b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
+    x, w, b, _, o = labelled_neuron()
     return o, [x, w, b]
 
 
@@ -165,28 +158,9 @@ CURRENT_IN_VIEW = """() => {
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     if not has_renderer():
         pytest.skip("no Graphviz renderer")
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-class Watched:
-    def __init__(self, browser, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        self.page.on("console", lambda msg: self.errors.append(f"console: {msg.text}")
-                     if msg.type == "error" else None)
-        self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.goto(url)
-        self.page.wait_for_selector("body[data-ready]")
+    yield from chromium()
 
 
 def test_steps_advance_in_the_browser(browser, tmp_path):
@@ -261,16 +235,10 @@ def test_the_current_node_stays_in_view_on_the_network(browser, tmp_path):
 def test_the_notebook_iframe_runs_the_forward_page(browser, tmp_path):
     o, (x, _, _) = neuron()
     stepper = Stepper(o, mode="forward", tangents={x: 1.0})
-    host = tmp_path / "cell.html"
-    host.write_text(f"<!DOCTYPE html><html><body><div style='width: 900px'>"
-                    f"{stepper._repr_html_()}</div></body></html>", encoding="utf-8")
-    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda request: requests.append(request.url))
+    host = notebook_cell(tmp_path / "cell.html", stepper._repr_html_())
+    watched = Watched(browser, host.as_uri(), ready=None)
+    page = watched.page
     try:
-        page.goto(host.as_uri())
         frame = page.frame_locator("iframe.autograd-stepper")
         frame.locator("body[data-ready]").wait_for()
         assert frame.locator("#counter").inner_text() == "step 1 of 3"
@@ -279,7 +247,7 @@ def test_the_notebook_iframe_runs_the_forward_page(browser, tmp_path):
         assert frame.locator("g.node.current").count() == 2  # the value and its op
     finally:
         page.close()
-    assert errors == [] and requests == [host.as_uri()]
+    assert watched.errors == [] and watched.requests == [host.as_uri()]
 
 
 def test_a_neurons_parameters_show_d_in_their_short_field(browser, tmp_path):

@@ -5,22 +5,14 @@ Skipped, with the reason, where Chromium or the ``playwright`` package is absent
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from view_support import Watched, chromium
 
 from autograd_core.graph import topological_order
 from nn import MLP, fit
 from nn.datasets import make_moons
 from nn.losses import hinge
 from viz.training import training_page
-
-CHROMIUM = Path("/usr/bin/chromium")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's Chromium is not installed at /usr/bin/chromium (apt install chromium)",
-)
 
 X, Y = make_moons(40, noise=0.1, seed=3)
 
@@ -36,19 +28,18 @@ def run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(run):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        pg = browser.new_page(viewport={"width": 1280, "height": 800})
-        pg.errors = []
-        pg.requests = []
-        pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-        pg.on("console", lambda m: pg.errors.append(m.text) if m.type == "error" else None)
-        pg.on("request", lambda r: pg.requests.append(r.url))
-        pg.goto(run[2].as_uri())
-        pg.wait_for_function("window.trainingPage !== undefined")
-        yield pg
-        browser.close()
+def browser():
+    yield from chromium()
+
+
+@pytest.fixture(scope="module")
+def page(run, browser):
+    watched = Watched(browser, run[2].as_uri(), ready=None)
+    pg = watched.page
+    pg.wait_for_function("window.trainingPage !== undefined")
+    pg.errors, pg.requests = watched.errors, watched.requests
+    yield pg
+    watched.close()
 
 
 def _state(pg):

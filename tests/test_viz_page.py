@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from view_support import labelled_neuron
 
 import viz
 from autograd_core import Stepper, Value, sum_of
@@ -23,13 +24,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 
 def neuron() -> tuple[Value, list[Value]]:
-    x = Value(2.0, label="x")
-    w = Value(-3.0, label="w")
-    b = Value(6.8813735870195432, label="b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
+    x, w, b, n, o = labelled_neuron()
     return o, [x, w, b, n, o]
 
 

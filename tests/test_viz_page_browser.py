@@ -11,20 +11,12 @@ import re
 from pathlib import Path
 
 import pytest
+from view_support import HEIGHT, WIDTH, Watched, chromium, labelled_neuron, notebook_cell
 
 import nn
 import viz
 from autograd_core import Stepper, Value
 from nn.losses import hinge
-
-CHROMIUM = Path("/usr/bin/chromium")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's Chromium is not installed at /usr/bin/chromium (apt install chromium)",
-)
-
-WIDTH, HEIGHT = 1280, 800
 
 
 def network_loss() -> Value:
@@ -34,14 +26,7 @@ def network_loss() -> Value:
 
 
 def neuron() -> Value:
-    x = Value(2.0, label="x")
-    w = Value(-3.0, label="w")
-    b = Value(6.8813735870195432, label="b")
-    n = x * w + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
+    return labelled_neuron()[-1]
 
 
 def frames_of(path: Path) -> list[dict]:
@@ -52,10 +37,7 @@ def frames_of(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
+    yield from chromium()
 
 
 @pytest.fixture(scope="module")
@@ -67,24 +49,6 @@ def network_page(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def neuron_page(tmp_path_factory) -> Path:
     return viz.backward_page(neuron(), tmp_path_factory.mktemp("neuron") / "neuron.html")
-
-
-class Watched:
-    """A page at 1280x800 that records script errors, console errors and every request."""
-
-    def __init__(self, browser, url: str) -> None:
-        self.page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
-        self.page.on("console", lambda msg: self.errors.append(f"console: {msg.text}")
-                     if msg.type == "error" else None)
-        self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.goto(url)
-        self.page.wait_for_selector("body[data-ready]")
-
-    def close(self) -> None:
-        self.page.close()
 
 
 @pytest.fixture
@@ -288,16 +252,10 @@ def test_controls_step_through_the_frames(neuron_page, open_page) -> None:
 
 def test_the_notebook_iframe_runs_the_page(browser, tmp_path) -> None:
     stepper = Stepper(neuron())
-    host = tmp_path / "cell.html"
-    host.write_text(f"<!DOCTYPE html><html><body><div style='width: 900px'>"
-                    f"{stepper._repr_html_()}</div></body></html>", encoding="utf-8")
-    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("request", lambda request: requests.append(request.url))
+    host = notebook_cell(tmp_path / "cell.html", stepper._repr_html_())
+    watched = Watched(browser, host.as_uri(), ready=None)
+    page = watched.page
     try:
-        page.goto(host.as_uri())
         frame = page.frame_locator("iframe.autograd-stepper")
         frame.locator("body[data-ready]").wait_for()
         assert frame.locator("#counter").inner_text() == "step 1 of 3"
@@ -309,19 +267,15 @@ def test_the_notebook_iframe_runs_the_page(browser, tmp_path) -> None:
         assert frame.locator("g.node.current").count() == 2  # the value and its op
     finally:
         page.close()
-    assert errors == [] and requests == [host.as_uri()]
+    assert watched.errors == [] and watched.requests == [host.as_uri()]
 
 
 def test_an_iframe_shown_late_opens_on_the_current_node(browser, tmp_path) -> None:
     """A notebook may attach or reveal an output after its page has run (size 0 at first)."""
-    host = tmp_path / "hidden.html"
-    host.write_text("<!DOCTYPE html><html><body><div id='cell' style='width: 0'>"
-                    f"{Stepper(neuron())._repr_html_()}</div></body></html>", encoding="utf-8")
-    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    host = notebook_cell(tmp_path / "hidden.html", Stepper(neuron())._repr_html_(), width="0")
+    watched = Watched(browser, host.as_uri(), ready=None)
+    page = watched.page
     try:
-        page.goto(host.as_uri())
         frame = page.frame_locator("iframe.autograd-stepper")
         frame.locator("body[data-ready]").wait_for(state="attached")
         page.eval_on_selector("#cell", "el => { el.style.width = '900px'; }")
@@ -329,4 +283,4 @@ def test_an_iframe_shown_late_opens_on_the_current_node(browser, tmp_path) -> No
         inner.wait_for_function(CURRENT_IN_VIEW, timeout=5000)
     finally:
         page.close()
-    assert errors == []
+    assert watched.errors == []
