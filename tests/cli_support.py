@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -39,3 +40,17 @@ def run(*argv: str, stdin: str | None = None, cwd: Path | None = None,
         [*(command or cli_command()), *argv], input=stdin, capture_output=True, text=True,
         cwd=cwd, env=environment(**env), timeout=timeout,
     )
+
+
+class Keyboard(io.StringIO):
+    """A standard input that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+class Screen(io.StringIO):
+    """A standard output that says it is a terminal."""
+
+    def isatty(self):
+        return True

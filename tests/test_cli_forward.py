@@ -3,30 +3,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import re
 import sys
 
 import pytest
-from cli_support import run
+from cli_support import Keyboard, Screen, run
 
 from autograd_core import Value, cli, gradients, jvp, steps
 from autograd_core.cli import commands
 
 NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]
 POINT = {"x": 2.0, "w": -3.0, "b": 6.8813735870195432}
-
-
-class Keyboard(io.StringIO):
-    def isatty(self):
-        return True
-
-
-class Screen(io.StringIO):
-    def isatty(self):
-        return True
 
 
 def neuron_grads() -> dict[str, float]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import math
 import sys
 
 import pytest
+from cli_support import Keyboard, Screen
 
 from autograd_core import Value, cli
 from autograd_core.cli import commands
@@ -16,18 +16,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 NEURON = ["tanh(x*w + b)", "x=2", "w=-3", "b=6.8813735870195432"]
-
-
-class Keyboard(io.StringIO):
-    """A standard input that says it is a terminal."""
-
-    def isatty(self):
-        return True
-
-
-class Screen(io.StringIO):
-    def isatty(self):
-        return True
 
 
 def step_lines(out: str) -> list[str]:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from view_support import Watched, chromium, labelled_neuron, notebook_cell
+from view_support import CURRENT_IN_VIEW, Watched, chromium, labelled_neuron, notebook_cell
 
 import nn
 import viz
@@ -144,16 +144,7 @@ def test_the_stepper_shows_forward_mode_inline():
 
 
 # --------------------------------------------------------------------------- browser
-CURRENT_IN_VIEW = """() => {
-  const port = document.getElementById("viewport").getBoundingClientRect();
-  const nodes = [...document.querySelectorAll("g.node.current")];
-  if (!nodes.length) return false;
-  return nodes.every((el) => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.left >= port.left && r.right <= port.right &&
-           r.top >= port.top && r.bottom <= port.bottom;
-  });
-}"""
+
 
 
 @pytest.fixture(scope="module")

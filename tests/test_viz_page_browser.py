@@ -11,7 +11,15 @@ import re
 from pathlib import Path
 
 import pytest
-from view_support import HEIGHT, WIDTH, Watched, chromium, labelled_neuron, notebook_cell
+from view_support import (
+    CURRENT_IN_VIEW,
+    HEIGHT,
+    WIDTH,
+    Watched,
+    chromium,
+    labelled_neuron,
+    notebook_cell,
+)
 
 import nn
 import viz
@@ -64,17 +72,6 @@ def open_page(browser):
     for watched in opened:
         watched.close()
 
-
-CURRENT_IN_VIEW = """() => {
-  const port = document.getElementById("viewport").getBoundingClientRect();
-  const nodes = [...document.querySelectorAll("g.node.current")];
-  if (!nodes.length) return false;
-  return nodes.every((el) => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.left >= port.left && r.right <= port.right &&
-           r.top >= port.top && r.bottom <= port.bottom;
-  });
-}"""
 
 
 def scale(page) -> float:

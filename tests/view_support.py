@@ -16,6 +16,19 @@ CHROMIUM = Path("/usr/bin/chromium")
 WIDTH, HEIGHT = 1280, 800
 
 
+# True when every node of the current step is inside the stepping page's viewport.
+CURRENT_IN_VIEW = """() => {
+  const port = document.getElementById("viewport").getBoundingClientRect();
+  const nodes = [...document.querySelectorAll("g.node.current")];
+  if (!nodes.length) return false;
+  return nodes.every((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.left >= port.left && r.right <= port.right &&
+           r.top >= port.top && r.bottom <= port.bottom;
+  });
+}"""
+
+
 def labelled_neuron() -> tuple[Value, Value, Value, Value, Value]:
     """``(x, w, b, n, o)`` of micrograd's neuron ``o = tanh(x*w + b)``, every node labelled."""
     x = Value(2.0, label="x")
