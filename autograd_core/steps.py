@@ -770,12 +770,21 @@ class ForwardStep:
         sizes = [0.0 if t.contribution is None else t.contribution for t in self.terms]
         return [self.terms[i] for i in _largest(sizes, count)]
 
-    def _text(self, full: bool) -> str:
-        head = f"{self.name} = {self.expression}: {self.name}.dot = "
-        counts = (f"   [{self.multiplies} multipl{'y' if self.multiplies == 1 else 'ies'}, "
-                  f"{self.adds} add{'' if self.adds == 1 else 's'} so far]")
-        if all(t.contribution is None for t in self.terms) and self.seed is None:
-            return f"{head}0.0 (no input depends on the seeded inputs){counts}"
+    @property
+    def counts(self) -> str:
+        """The operations so far, as text: ``[2 multiplies, 1 add so far]``."""
+        return (f"[{self.multiplies} multipl{'y' if self.multiplies == 1 else 'ies'}, "
+                f"{self.adds} add{'' if self.adds == 1 else 's'} so far]")
+
+    @property
+    def untouched(self) -> bool:
+        """True when no input of the node depends on the seeded inputs (its tangent is 0)."""
+        return all(t.contribution is None for t in self.terms) and self.seed is None
+
+    def chain(self, full: bool = False, more: str = "") -> tuple[list[str], list[str]]:
+        """The chain rule's terms as (symbols, numbers): ``w * x.dot`` and ``-3 * 1``, the
+        seed first if any; only the largest unless ``full``, then a line saying how many
+        more (followed by ``more``)."""
         shown = list(self.terms) if full or not self.summarised else self.largest(TOP)
         symbols = [f"{t.formula} * {t.name}.dot" for t in shown]
         numbers = [f"{format_number(t.local)} * {format_number(t.tangent)}" for t in shown]
@@ -783,11 +792,17 @@ class ForwardStep:
             symbols.insert(0, "seed")
             numbers.insert(0, format_number(self.seed))
         if len(shown) < len(self.terms):
-            more = f"... {len(self.terms) - len(shown)} more terms, none larger"
-            symbols.append(more)
+            symbols.append(f"... {len(self.terms) - len(shown)} more terms, none larger{more}")
             numbers.append("...")
+        return symbols, numbers
+
+    def _text(self, full: bool) -> str:
+        head = f"{self.name} = {self.expression}: {self.name}.dot = "
+        if self.untouched:
+            return f"{head}0.0 (no input depends on the seeded inputs)   {self.counts}"
+        symbols, numbers = self.chain(full)
         text = f"{head}{' + '.join(symbols)} = {' + '.join(numbers)} = "
-        return text + format_number(self.tangent) + counts
+        return text + format_number(self.tangent) + "   " + self.counts
 
     def full_text(self) -> str:
         """The step with every term, however many inputs the node has."""

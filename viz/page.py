@@ -221,24 +221,13 @@ def page_data(
 
 def _forward_lines(step: ForwardStep) -> list[str]:
     """The chain rule of a forward step over a few lines: symbols, numbers, result, counts."""
-    terms = list(step.terms) if not step.summarised else step.largest(TOP)
-    symbols = [f"{t.formula} * {t.name}.dot" for t in terms]
-    numbers = [f"{format_number(t.local)} * {format_number(t.tangent)}" for t in terms]
-    if step.seed is not None:
-        symbols.insert(0, "seed")
-        numbers.insert(0, format_number(step.seed))
-    if len(terms) < len(step.terms):
-        symbols.append(f"... {len(step.terms) - len(terms)} more terms, none larger "
-                       f"(all {len(step.terms)} below)")
-        numbers.append("...")
     dot = f"{step.name}.dot"
-    counts = (f"[{step.multiplies} multipl{'y' if step.multiplies == 1 else 'ies'}, "
-              f"{step.adds} add{'' if step.adds == 1 else 's'} so far]")
-    if all(t.contribution is None for t in step.terms) and step.seed is None:
-        return [f"{dot} = 0.0: no input depends on the seeded inputs", counts]
+    if step.untouched:
+        return [f"{dot} = 0.0: no input depends on the seeded inputs", step.counts]
+    symbols, numbers = step.chain(more=f" (all {len(step.terms)} below)")
     pad = " " * len(dot)
     return [f"{dot} = {' + '.join(symbols)}", f"{pad} = {' + '.join(numbers)}",
-            f"{pad} = {format_number(step.tangent)}", counts]
+            f"{pad} = {format_number(step.tangent)}", step.counts]
 
 
 def _forward_full(step: ForwardStep) -> list[str] | None:
